@@ -40,9 +40,11 @@ func quote(s string) string { return "'" + s + "'" }
 // A path whose last segment is "*" is a prefix pattern: "/hi/*" matches
 // "/hi", "/hi/", "/hi/there" and "/hi/a/b" (empty segments of the pattern
 // are ignored). Any other path is exact: "/echo" matches only "/echo" (not
-// "/echo/"). A "*" segment in the middle of a prefix pattern ("/a/*/b/*")
-// matches any one segment but, as in Pipy, also terminates the search there
-// with no value when nothing deeper matches.
+// "/echo/"), and a "*" inside it is literal. A "*" segment in the middle of
+// a prefix pattern ("/a/*/b/*") is a Pipy quirk: the search only descends
+// through it for a literal "*" URL segment; any other segment at that
+// position ends the search at that inner node, which has no value, so
+// "/a/x/b/c" finds nothing, not even a broader "/*" pattern.
 //
 // Precedence, as implemented by Pipy's find():
 //
