@@ -78,7 +78,6 @@ var unhex = func() (t [256]byte) {
 	return
 }()
 
-
 // equalFold reports whether a and b are equal under ASCII case folding.
 func equalFold(a, b string) bool {
 	if len(a) != len(b) {
