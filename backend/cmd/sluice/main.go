@@ -1,0 +1,250 @@
+// Command sluice runs Pipy-style proxy scripts.
+//
+//	sluice FILE.js [options]
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"sluice/backend/engine"
+	_ "sluice/backend/filters"
+	"sluice/backend/logging"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+type options struct {
+	threads     int
+	logLevel    string
+	verify      bool
+	help        bool
+	version     bool
+	listFilters bool
+	helpFilters bool
+	budget      time.Duration
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("sluice", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "")
+	fs.StringVar(&o.logLevel, "log-level", "info", "")
+	fs.BoolVar(&o.verify, "verify", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	fs.BoolVar(&o.help, "h", false, "")
+	fs.BoolVar(&o.version, "version", false, "")
+	fs.BoolVar(&o.version, "v", false, "")
+	fs.BoolVar(&o.listFilters, "list-filters", false, "")
+	fs.BoolVar(&o.helpFilters, "help-filters", false, "")
+	fs.DurationVar(&o.budget, "callback-budget", 5*time.Second, "")
+
+	// Flags may come before or after the script, as with Pipy.
+	var flagArgs, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flagArgs = append(flagArgs, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && (name == "threads" || name == "log-level" || name == "callback-budget") && i+1 < len(args) {
+				flagArgs = append(flagArgs, args[i+1])
+				i++
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	if err := fs.Parse(flagArgs); err != nil {
+		fmt.Fprintf(stderr, "sluice: %v\n\n", strings.TrimPrefix(err.Error(), "flag provided but not defined: "))
+		usage(stderr)
+		return 2
+	}
+	switch {
+	case o.help:
+		usage(stdout)
+		return 0
+	case o.version:
+		fmt.Fprintf(stdout, "Sluice %s\nGo: %s\nPlatform: %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case o.listFilters:
+		listFilters(stdout)
+		return 0
+	case o.helpFilters:
+		helpFilters(stdout)
+		return 0
+	}
+	level, err := logging.ParseLevel(o.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice: %v\n", err)
+		return 2
+	}
+	logging.SetLevel(level)
+	logging.SetOutput(stderr)
+	if len(positional) != 1 {
+		if len(positional) == 0 {
+			fmt.Fprintln(stderr, "sluice: no script given (the console is not built yet); run: sluice path/to/main.js")
+		} else {
+			fmt.Fprintf(stderr, "sluice: one script expected, got %d: %s\n", len(positional), strings.Join(positional, " "))
+		}
+		usage(stderr)
+		return 2
+	}
+	if o.threads < 1 {
+		fmt.Fprintln(stderr, "sluice: --threads must be at least 1")
+		return 2
+	}
+	return serve(positional[0], o)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: sluice [options] <script.js | script.ts>
+
+Runs the codebase rooted at the script's folder, with the script as its
+main module.
+
+Options:
+  -h, --help              Show this help
+  -v, --version           Show version information
+  --threads=N             Number of worker threads (default: number of CPUs)
+  --log-level=LEVEL       debug, info, warn or error (default: info)
+  --verify                Load the script, print its pipeline diagrams, and exit
+  --list-filters          List every filter with its signature
+  --help-filters          List every filter with its signature and description
+  --callback-budget=DUR   Interrupt a script callback that runs longer (default 5s)
+
+Signals: SIGINT/SIGTERM stop accepting, let requests in flight finish, then
+exit; SIGHUP reloads the codebase from disk.
+`)
+}
+
+func listFilters(w io.Writer) {
+	for _, k := range engine.Filters() {
+		fmt.Fprintf(w, "%s\n", k.Signature)
+	}
+}
+
+func helpFilters(w io.Writer) {
+	for _, k := range engine.Filters() {
+		fmt.Fprintf(w, "%s\n", k.Signature)
+		fmt.Fprintf(w, "  %s\n\n", k.Help)
+	}
+}
+
+func load(file string, o options) (*engine.Program, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", file, errors.Unwrap(err))
+	} else if st.IsDir() {
+		return nil, fmt.Errorf("%s is a folder; give the main script, e.g. %s", file, filepath.Join(file, "main.js"))
+	}
+	return engine.Load(engine.Options{
+		FS:             os.DirFS(filepath.Dir(abs)),
+		Main:           "/" + filepath.Base(abs),
+		Threads:        o.threads,
+		CallbackBudget: o.budget,
+	})
+}
+
+func reportLoadError(err error) {
+	var se *engine.ScriptError
+	if errors.As(err, &se) {
+		logging.Errorf("[pjs] %s", se.Detail())
+	} else {
+		logging.Errorf("%v", err)
+	}
+}
+
+func printDiagrams(p *engine.Program) {
+	for _, m := range p.Modules() {
+		for _, line := range m.Diagram() {
+			logging.Infof("[config]%s", prefixSpace(line))
+		}
+	}
+}
+
+func prefixSpace(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
+}
+
+func serve(file string, o options) int {
+	p, err := load(file, o)
+	if err != nil {
+		reportLoadError(err)
+		logging.Errorf("Failed to load %s", file)
+		return 1
+	}
+	printDiagrams(p)
+	if o.verify {
+		logging.Infof("[verify] %s is valid", file)
+		return 0
+	}
+	srv := engine.NewServer()
+	exit := make(chan int, 1)
+	engine.SetProcessHooks(func(code int) {
+		select {
+		case exit <- code:
+		default:
+		}
+	}, func() { syscall.Kill(os.Getpid(), syscall.SIGHUP) })
+	if err := srv.Start(p); err != nil {
+		logging.Errorf("%v", err)
+		return 1
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	for {
+		select {
+		case code := <-exit:
+			srv.Shutdown(10 * time.Second)
+			return code
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				logging.Infof("[reload] Reloading %s", file)
+				np, err := load(file, o)
+				if err != nil {
+					reportLoadError(err)
+					logging.Errorf("[reload] Failed to reload; the previous version keeps running")
+					continue
+				}
+				printDiagrams(np)
+				if err := srv.Start(np); err != nil {
+					logging.Errorf("[reload] %v; the previous version keeps running", err)
+					continue
+				}
+				logging.Infof("[reload] Reloaded")
+				continue
+			}
+			logging.Infof("[shutdown] Shutting down...")
+			go func() {
+				// A second signal forces the stop.
+				<-sigs
+				logging.Infof("[shutdown] Forced to stop")
+				os.Exit(1)
+			}()
+			if left := srv.Shutdown(30 * time.Second); left > 0 {
+				logging.Warnf("[shutdown] %d requests still in flight were dropped", left)
+			}
+			logging.Infof("[shutdown] Stopped.")
+			return 0
+		}
+	}
+}

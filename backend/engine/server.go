@@ -1,0 +1,332 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sluice/backend/event"
+	"sluice/backend/logging"
+	"sluice/backend/netio"
+)
+
+// Server owns the listening sockets and the current program. Reloading
+// swaps the program: new connections go to the new one, connections in
+// flight stay on theirs, and sockets on ports both programs use stay open.
+//
+// Threading: Start, Reload and Shutdown may be called from any goroutine.
+type Server struct {
+	mu        sync.Mutex
+	program   atomic.Pointer[Program]
+	listeners map[string]*listener
+	conns     atomic.Int64
+	ids       atomic.Uint64
+	stopTasks chan struct{}
+}
+
+type listener struct {
+	addr   string
+	ln     net.Listener
+	spec   atomic.Pointer[ListenSpec]
+	active atomic.Int64
+	srv    *Server
+}
+
+// NewServer returns a server with no program.
+func NewServer() *Server { return &Server{listeners: map[string]*listener{}} }
+
+// Program returns the current program.
+func (s *Server) Program() *Program { return s.program.Load() }
+
+// Connections is the number of open inbound connections.
+func (s *Server) Connections() int64 { return s.conns.Load() }
+
+// Start makes p the current program: it binds p's new ports, keeps the
+// ports p shares with the previous program, closes the ports p dropped,
+// and starts p's tasks. On a bind error nothing changes.
+func (s *Server) Start(p *Program) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fresh := map[string]net.Listener{}
+	want := map[string]*ListenSpec{}
+	for _, spec := range p.Listens {
+		addr := spec.Addr()
+		if _, dup := want[addr]; dup {
+			for _, ln := range fresh {
+				ln.Close()
+			}
+			return fmt.Errorf("listen: port %d at %s is declared twice", spec.Port, spec.IP)
+		}
+		want[addr] = spec
+		if _, ok := s.listeners[addr]; ok {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range fresh {
+				l.Close()
+			}
+			return fmt.Errorf("cannot listen on port %d at %s: %w", spec.Port, spec.IP, err)
+		}
+		fresh[addr] = ln
+	}
+	old := s.program.Swap(p)
+	for addr, l := range s.listeners {
+		if spec, ok := want[addr]; ok {
+			l.spec.Store(spec)
+			continue
+		}
+		l.ln.Close()
+		delete(s.listeners, addr)
+		logging.Infof("[listener] Stopped listening on %s", addr)
+	}
+	for _, spec := range p.Listens {
+		addr := spec.Addr()
+		ln, ok := fresh[addr]
+		if !ok {
+			continue
+		}
+		l := &listener{addr: addr, ln: ln, srv: s}
+		l.spec.Store(spec)
+		s.listeners[addr] = l
+		logging.Infof("[listener] Listening on port %d at %s", spec.Port, spec.IP)
+		go l.accept()
+	}
+	if s.stopTasks != nil {
+		close(s.stopTasks)
+	}
+	s.stopTasks = make(chan struct{})
+	s.startTasks(p, s.stopTasks)
+	if old != nil {
+		old.Stop()
+	}
+	return nil
+}
+
+// Addr returns the bound address of a listen port (useful with port 0 in tests).
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []net.Addr
+	for _, l := range s.listeners {
+		out = append(out, l.ln.Addr())
+	}
+	return out
+}
+
+// StopListening closes every listening socket; open connections go on.
+func (s *Server) StopListening() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for addr, l := range s.listeners {
+		l.ln.Close()
+		delete(s.listeners, addr)
+	}
+	if s.stopTasks != nil {
+		close(s.stopTasks)
+		s.stopTasks = nil
+	}
+}
+
+// Shutdown stops accepting, waits up to timeout for requests in flight to
+// finish, and reports how many were left.
+func (s *Server) Shutdown(timeout time.Duration) int64 {
+	s.StopListening()
+	deadline := time.Now().Add(timeout)
+	last := time.Time{}
+	for {
+		p := s.Program()
+		n := int64(0)
+		if p != nil {
+			n = p.Inflight.Load()
+		}
+		if n <= 0 || time.Now().After(deadline) {
+			return n
+		}
+		if time.Since(last) >= time.Second {
+			logging.Infof("[shutdown] Waiting for remaining %d pipelines...", n)
+			last = time.Now()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (l *listener) accept() {
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		spec := l.spec.Load()
+		if max := spec.Options.MaxConnections; max > 0 && l.active.Load() >= int64(max) {
+			nc.Close()
+			continue
+		}
+		p := l.srv.Program()
+		w := p.NextWorker()
+		l.active.Add(1)
+		l.srv.conns.Add(1)
+		id := l.srv.ids.Add(1)
+		w.Post(func() { w.startInbound(nc, spec, id, l) })
+	}
+}
+
+// inbound joins an accepted connection and its root pipeline.
+type inbound struct {
+	c      *netio.Conn
+	p      *Pipeline
+	l      *listener
+	w      *Worker
+	closed bool
+}
+
+func (w *Worker) startInbound(nc net.Conn, spec *ListenSpec, id uint64, l *listener) {
+	layout := w.layoutLike(spec.Layout)
+	ib := &inbound{l: l, w: w}
+	ib.c = netio.NewConn(nc, w, ib, netio.Options{
+		ReadTimeout: spec.Options.ReadTimeout, WriteTimeout: spec.Options.WriteTimeout, IdleTimeout: spec.Options.IdleTimeout,
+	})
+	in := &Inbound{ID: id}
+	in.RemoteAddress, in.RemotePort = ib.c.RemoteAddr()
+	in.LocalAddress, in.LocalPort = ib.c.LocalAddr()
+	in.DestinationAddress, in.DestinationPort = in.LocalAddress, in.LocalPort
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	ib.p = layout.Instantiate(w.NewContext(in), ib)
+	ib.c.Start()
+}
+
+// layoutLike finds on w the layout matching one of worker 0's layouts.
+func (w *Worker) layoutLike(l *Layout) *Layout {
+	if l.Module.w == w {
+		return l
+	}
+	m := w.modules[l.Module.Index]
+	for i, x := range l.Module.Layouts {
+		if x == l {
+			return m.Layouts[i]
+		}
+	}
+	panic("engine: layout not found on worker")
+}
+
+func (ib *inbound) OnRead(b []byte) {
+	if !ib.closed {
+		ib.p.OnEvent(event.NewData(b))
+	}
+}
+
+func (ib *inbound) OnClosed(code event.ErrorCode) {
+	if ib.closed {
+		return
+	}
+	ib.p.OnEvent(event.NewStreamEnd(code))
+	if code != event.NoError {
+		ib.finish(true)
+	}
+}
+
+// OnEvent receives the root pipeline's output.
+func (ib *inbound) OnEvent(e event.Event) {
+	if ib.closed {
+		return
+	}
+	switch e := e.(type) {
+	case *event.Data:
+		ib.c.WriteData(e)
+	case *event.StreamEnd:
+		ib.finish(false)
+	}
+}
+
+func (ib *inbound) finish(abort bool) {
+	if ib.closed {
+		return
+	}
+	ib.closed = true
+	if abort {
+		ib.c.Close()
+	} else {
+		ib.c.End()
+	}
+	ib.p.Release()
+	ib.l.active.Add(-1)
+	ib.l.srv.conns.Add(-1)
+}
+
+// ---- tasks ----
+
+func (s *Server) startTasks(p *Program, stop chan struct{}) {
+	w := p.Workers[0]
+	for _, t := range p.Tasks {
+		t := t
+		switch {
+		case t.When == "":
+			w.Post(func() { w.startTaskRun(t) })
+		case len(t.When) > 3 && t.When[:3] == "SIG":
+			// Signal tasks run when the command line forwards the signal.
+		default:
+			d, _ := ParseDuration(w.rt.ToValue(t.When))
+			go func() {
+				tick := time.NewTicker(d)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+						w.Post(func() { w.startTaskRun(t) })
+					}
+				}
+			}()
+		}
+	}
+}
+
+// RunSignalTasks starts the tasks declared for a signal, e.g. "SIGINT".
+func (s *Server) RunSignalTasks(sig string) int {
+	p := s.Program()
+	if p == nil {
+		return 0
+	}
+	n := 0
+	w := p.Workers[0]
+	for _, t := range p.Tasks {
+		if t.When == sig {
+			t := t
+			n++
+			w.Post(func() { w.startTaskRun(t) })
+		}
+	}
+	return n
+}
+
+type taskRun struct {
+	p    *Pipeline
+	done bool
+}
+
+func (w *Worker) startTaskRun(t *TaskSpec) {
+	if w.runningTasks == nil {
+		w.runningTasks = map[*TaskSpec]*taskRun{}
+	}
+	if r := w.runningTasks[t]; r != nil && !r.done {
+		return // the previous run has not finished
+	}
+	r := &taskRun{}
+	w.runningTasks[t] = r
+	r.p = t.Layout.Instantiate(w.NewContext(nil), event.TargetFunc(func(e event.Event) {
+		if _, ok := e.(*event.StreamEnd); ok && !r.done {
+			r.done = true
+			r.p.Release()
+		}
+	}))
+	r.p.OnEvent(&event.MessageStart{})
+	r.p.OnEvent(event.End())
+}

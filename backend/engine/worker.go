@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"sluice/backend/logging"
+)
+
+// Worker owns one goja runtime and every pipeline, context and connection
+// created on it. Nothing it owns may be touched except from a task running on
+// the worker.
+//
+// A worker is not bound to one goroutine: it is a lock plus a task queue.
+// Post runs the task at once on the calling goroutine when the worker is idle
+// (so a socket reader hands its bytes over without a goroutine switch), and
+// otherwise queues it for whichever goroutine is running the worker, which
+// drains the queue before it lets go. Either way tasks run one at a time, in
+// the order they were posted from any one goroutine, and never in parallel
+// with each other.
+type Worker struct {
+	ID      int
+	Program *Program
+	rt      *goja.Runtime
+
+	run   sync.Mutex // held while the worker runs tasks
+	qmu   sync.Mutex
+	queue []func()
+	spare []func()
+
+	// Guarded by run.
+	deferred     []func()
+	ctx          *Context // context of the script callback now running
+	api          *jsAPI
+	modules      []*Module
+	byPath       map[string]*Module
+	loading      []*Module
+	runningTasks map[*TaskSpec]*taskRun
+	closed       bool
+
+	busySince atomic.Int64 // UnixNano when the current task started, 0 when idle
+	interrupt atomic.Bool
+
+	// Counters read by the status endpoints.
+	Pipelines atomic.Int64
+}
+
+func newWorker(id int, p *Program) *Worker {
+	w := &Worker{ID: id, Program: p, rt: goja.New()}
+	w.rt.SetFieldNameMapper(goja.UncapFieldNameMapper())
+	return w
+}
+
+// Runtime returns the worker's goja runtime. Worker only.
+func (w *Worker) Runtime() *goja.Runtime { return w.rt }
+
+// Post runs fn on the worker: now, on this goroutine, if the worker is idle,
+// otherwise after the tasks already queued. Safe from any goroutine, and
+// from a task on the same worker (the task is then queued, not nested).
+func (w *Worker) Post(fn func()) {
+	w.qmu.Lock()
+	w.queue = append(w.queue, fn)
+	w.qmu.Unlock()
+	w.pump()
+}
+
+// pump runs queued tasks until the queue is empty, unless another goroutine
+// is running the worker. After letting go it looks again: a task queued by a
+// goroutine whose TryLock failed just before the unlock must not be stranded.
+func (w *Worker) pump() {
+	for w.run.TryLock() {
+		w.drain()
+		w.run.Unlock()
+		w.qmu.Lock()
+		empty := len(w.queue) == 0
+		w.qmu.Unlock()
+		if empty {
+			return
+		}
+	}
+}
+
+func (w *Worker) drain() {
+	for {
+		w.qmu.Lock()
+		tasks := w.queue
+		w.queue = w.spare[:0]
+		w.qmu.Unlock()
+		if len(tasks) == 0 {
+			return
+		}
+		for i, fn := range tasks {
+			w.runTask(fn)
+			tasks[i] = nil
+		}
+		w.spare = tasks
+		w.endTurn()
+	}
+}
+
+func (w *Worker) runTask(fn func()) {
+	w.busySince.Store(time.Now().UnixNano())
+	defer func() {
+		w.busySince.Store(0)
+		if r := recover(); r != nil {
+			logging.Errorf("[worker %d] internal error: %v\n%s", w.ID, r, debug.Stack())
+		}
+	}()
+	fn()
+}
+
+// endTurn runs the deferred work of the turn: flushes and releases.
+func (w *Worker) endTurn() {
+	for len(w.deferred) > 0 {
+		d := w.deferred
+		w.deferred = nil
+		for _, fn := range d {
+			w.runTask(fn)
+		}
+	}
+}
+
+// Defer runs fn at the end of the current turn, after the running task and
+// the tasks queued with it. Worker only.
+func (w *Worker) Defer(fn func()) { w.deferred = append(w.deferred, fn) }
+
+// Do runs fn on the worker and waits for it to finish. It must not be called
+// from a task on the same worker.
+func (w *Worker) Do(fn func()) {
+	done := make(chan struct{})
+	w.Post(func() {
+		defer close(done)
+		fn()
+	})
+	<-done
+}
+
+// After runs fn on the worker once d has passed, unless the returned
+// function is called first (on the worker) to cancel it.
+func (w *Worker) After(d time.Duration, fn func()) (cancel func()) {
+	var cancelled bool
+	t := time.AfterFunc(d, func() {
+		w.Post(func() {
+			if !cancelled {
+				fn()
+			}
+		})
+	})
+	return func() { cancelled = true; t.Stop() }
+}
+
+// watch interrupts a script callback that has run longer than budget.
+// Called periodically by the program's watchdog.
+func (w *Worker) watch(budget time.Duration) {
+	start := w.busySince.Load()
+	if start == 0 || budget <= 0 {
+		return
+	}
+	if time.Duration(time.Now().UnixNano()-start) > budget && !w.interrupt.Swap(true) {
+		w.rt.Interrupt(fmt.Sprintf("script ran longer than %v and was interrupted", budget))
+	}
+}

@@ -1,0 +1,71 @@
+// Package event defines the four kinds of event that flow through pipelines:
+// Data, MessageStart, MessageEnd and StreamEnd. A message is a MessageStart,
+// any number of Data and a MessageEnd; a stream ends with one StreamEnd.
+//
+// Events are plain values owned by the worker that created them. They are not
+// safe for concurrent use, and are never shared between workers.
+package event
+
+// Kind tells the four event kinds apart without a type switch.
+type Kind uint8
+
+const (
+	KindData Kind = iota
+	KindMessageStart
+	KindMessageEnd
+	KindStreamEnd
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindData:
+		return "Data"
+	case KindMessageStart:
+		return "MessageStart"
+	case KindMessageEnd:
+		return "MessageEnd"
+	case KindStreamEnd:
+		return "StreamEnd"
+	}
+	return "Unknown"
+}
+
+// Event is one of *Data, *MessageStart, *MessageEnd or *StreamEnd.
+type Event interface {
+	Kind() Kind
+}
+
+// Target receives events. Filters, pipelines and connections are targets.
+type Target interface {
+	OnEvent(Event)
+}
+
+// TargetFunc adapts a function to a Target.
+type TargetFunc func(Event)
+
+func (f TargetFunc) OnEvent(e Event) { f(e) }
+
+// Discard is a Target that drops every event.
+var Discard Target = TargetFunc(func(Event) {})
+
+// MessageStart opens a message. Head is protocol specific: an
+// *http1.RequestHead, an *http1.ResponseHead, a script object, or nil.
+type MessageStart struct {
+	Head any
+}
+
+func (*MessageStart) Kind() Kind { return KindMessageStart }
+
+// MessageEnd closes a message. Tail carries trailers, when a protocol has them.
+type MessageEnd struct {
+	Tail any
+}
+
+func (*MessageEnd) Kind() Kind { return KindMessageEnd }
+
+// sharedEnd is the MessageEnd used wherever no tail is needed: MessageEnd
+// events are immutable once emitted, so one value serves every message.
+var sharedEnd = &MessageEnd{}
+
+// End returns a MessageEnd with no tail. It does not allocate.
+func End() *MessageEnd { return sharedEnd }

@@ -1,0 +1,510 @@
+package filters
+
+import (
+	"github.com/dop251/goja"
+
+	"sluice/backend/engine"
+	"sluice/backend/event"
+	"sluice/backend/http1"
+	"sluice/backend/logging"
+)
+
+func init() {
+	engine.Register(&engine.FilterKind{
+		Name: "serveHTTP", Signature: "serveHTTP(handler: Message | (request: Message) => Message)",
+		Help: "An HTTP/1.1 server in one filter: decodes requests from the stream, answers each with the handler's Message (built once when it is a constant), and encodes the responses in request order.",
+		Parse: func(b *engine.Builder, args []goja.Value) (engine.Config, error) {
+			if err := argCount(args, 1, 1, "serveHTTP(handler)"); err != nil {
+				return nil, err
+			}
+			v := engine.NewValue(args[0])
+			if !v.IsFunc() {
+				if _, _, ok := engine.AsMessage(v.Const); !ok {
+					return nil, errorf("the handler must be a Message or a function returning one")
+				}
+			}
+			return &serveConfig{handler: v, opts: defaultHTTPOptions()}, nil
+		},
+	})
+	engine.Register(&engine.FilterKind{
+		Name: "demuxHTTP", Signature: "demuxHTTP(pipeline: string, options?: {bufferSize})",
+		Help: "Decodes HTTP/1.1 requests from the stream and sends each through its own sub-pipeline (with a clone of the context); the responses are encoded back in request order.",
+		Parse: func(b *engine.Builder, args []goja.Value) (engine.Config, error) {
+			if err := argCount(args, 1, 2, "demuxHTTP(pipeline, options?)"); err != nil {
+				return nil, err
+			}
+			opts, err := parseHTTPOptions(args, 1)
+			if err != nil {
+				return nil, err
+			}
+			return &demuxConfig{ref: b.Ref(args[0].String()), opts: opts}, nil
+		},
+	})
+}
+
+type httpOptions struct {
+	bufferSize int
+	limits     http1.Limits
+}
+
+func defaultHTTPOptions() httpOptions { return httpOptions{bufferSize: 16 << 10} }
+
+func parseHTTPOptions(args []goja.Value, i int) (httpOptions, error) {
+	o := defaultHTTPOptions()
+	if len(args) <= i || engine.IsNullish(args[i]) {
+		return o, nil
+	}
+	obj, ok := args[i].(*goja.Object)
+	if !ok {
+		return o, errorf("options must be an object")
+	}
+	for _, k := range obj.Keys() {
+		switch k {
+		case "bufferSize":
+			n, err := engine.ParseSize(obj.Get(k))
+			if err != nil {
+				return o, errorf("option bufferSize: %v", err)
+			}
+			o.bufferSize = n
+		case "maxHeaderSize":
+			n, err := engine.ParseSize(obj.Get(k))
+			if err != nil {
+				return o, errorf("option maxHeaderSize: %v", err)
+			}
+			o.limits.MaxHeaderSize = n
+		case "version", "maxIdle", "maxMessages":
+			// accepted for compatibility
+		default:
+			return o, errorf("unknown option %q", k)
+		}
+	}
+	return o, nil
+}
+
+type serveConfig struct {
+	handler engine.Value
+	opts    httpOptions
+}
+
+func (c *serveConfig) New(p *engine.Pipeline, next event.Target) engine.Filter {
+	s := newHTTPServer(p, next, c.opts)
+	s.serve = c
+	return s
+}
+
+type demuxConfig struct {
+	ref  *engine.LayoutRef
+	opts httpOptions
+}
+
+func (c *demuxConfig) Links() []string { return []string{c.ref.Name} }
+
+func (c *demuxConfig) New(p *engine.Pipeline, next event.Target) engine.Filter {
+	s := newHTTPServer(p, next, c.opts)
+	s.demux = c
+	return s
+}
+
+// httpServer is the server side of HTTP/1.1 for serveHTTP and demuxHTTP:
+// requests are decoded as they arrive; each becomes an exchange whose
+// response is produced by the handler (serveHTTP) or a sub-pipeline
+// (demuxHTTP). Responses go out strictly in request order; the front
+// response streams (chunked when it outgrows bufferSize), later ones wait
+// buffered.
+type httpServer struct {
+	p     *engine.Pipeline
+	next  event.Target
+	opts  httpOptions
+	serve *serveConfig
+	demux *demuxConfig
+	dec   *http1.Decoder
+
+	queue   []*exchange
+	cur     *exchange
+	inEnded bool
+	closing bool // a response said the connection ends after it
+	done    bool // StreamEnd went out
+	tunnel  *exchange
+	buf     []byte
+}
+
+type exchange struct {
+	s         *httpServer
+	req       *http1.RequestHead
+	body      *event.Data // request body (serveHTTP)
+	keepAlive bool
+	noBody    bool // response carries no body (HEAD)
+	sub       *engine.Pipeline
+	reqEnded  bool
+
+	head      any
+	rbody     event.Data
+	respEnded bool
+	sent      bool // head is on the wire
+	chunked   bool
+	failed    event.ErrorCode
+	counted   bool
+}
+
+func newHTTPServer(p *engine.Pipeline, next event.Target, opts httpOptions) *httpServer {
+	s := &httpServer{p: p, next: next, opts: opts}
+	s.dec = http1.NewRequestDecoder(s, opts.limits)
+	return s
+}
+
+func (s *httpServer) Reset() {
+	for _, x := range s.queue {
+		x.release()
+	}
+	if s.cur != nil {
+		s.cur.release()
+	}
+	s.queue, s.cur, s.tunnel = s.queue[:0], nil, nil
+	s.inEnded, s.closing, s.done = false, false, false
+	s.dec = http1.NewRequestDecoder(s, s.opts.limits)
+}
+
+func (s *httpServer) OnEvent(e event.Event) {
+	if s.done {
+		return
+	}
+	switch e := e.(type) {
+	case *event.Data:
+		if s.closing {
+			return
+		}
+		if s.tunnel != nil {
+			if s.tunnel.sub != nil {
+				s.tunnel.sub.OnEvent(e)
+			}
+			return
+		}
+		for _, c := range e.Chunks() {
+			if err := s.dec.Feed(c); err != nil {
+				s.badRequest(err)
+				return
+			}
+		}
+	case *event.StreamEnd:
+		s.inEnded = true
+		if s.tunnel != nil && s.tunnel.sub != nil {
+			s.tunnel.sub.OnEvent(e)
+			return
+		}
+		if x := s.cur; x != nil && !x.reqEnded {
+			// The client went away in the middle of a request.
+			x.reqEnded = true
+			if x.sub != nil {
+				x.sub.OnEvent(event.NewStreamEnd(event.ConnectionReset))
+			}
+		}
+		s.flush()
+	}
+}
+
+// OnMessageStart, OnData and OnMessageEnd receive decoded requests.
+func (s *httpServer) OnMessageStart(head any) {
+	req := head.(*http1.RequestHead)
+	x := &exchange{s: s, req: req, keepAlive: req.KeepAlive(), noBody: req.Method == "HEAD"}
+	s.queue = append(s.queue, x)
+	s.cur = x
+	x.counted = true
+	s.p.W.Program.Inflight.Add(1)
+	if req.ExpectContinue() && len(s.queue) == 1 {
+		s.next.OnEvent(event.NewData([]byte("HTTP/1.1 100 Continue\r\n\r\n")))
+	}
+	if s.demux != nil {
+		x.sub = s.p.Sub(s.demux.ref, true, x)
+		x.sub.OnEvent(&event.MessageStart{Head: req})
+	} else {
+		x.body = &event.Data{}
+	}
+}
+
+func (s *httpServer) OnData(b []byte) {
+	x := s.cur
+	if x == nil {
+		return
+	}
+	c := make([]byte, len(b))
+	copy(c, b)
+	if x.sub != nil {
+		x.sub.OnEvent(event.NewData(c))
+	} else if x.body != nil {
+		x.body.Push(c)
+	}
+}
+
+func (s *httpServer) OnMessageEnd() {
+	x := s.cur
+	if x == nil {
+		return
+	}
+	s.cur = nil
+	x.reqEnded = true
+	if x.sub != nil {
+		x.sub.OnEvent(event.End())
+		if x.respEnded {
+			x.release()
+		}
+		return
+	}
+	s.handle(x)
+}
+
+// handle runs serveHTTP's handler for a complete request.
+func (s *httpServer) handle(x *exchange) {
+	w := s.p.W
+	v, err := s.serve.handler.Eval(s.p, w.MessageObject(x.req, x.body))
+	if err == nil {
+		err = w.Events(v, x.OnEvent)
+	}
+	if err != nil {
+		if _, ok := err.(*engine.ScriptError); !ok {
+			logging.Errorf("[serveHTTP] %v", err)
+		}
+		x.OnEvent(event.NewStreamEnd(event.RuntimeError))
+		return
+	}
+	if !x.respEnded {
+		if x.head == nil {
+			x.OnEvent(&event.MessageStart{})
+		}
+		x.OnEvent(event.End())
+	}
+}
+
+// OnEvent receives the response for x.
+func (x *exchange) OnEvent(e event.Event) {
+	s := x.s
+	if x.respEnded || s.done {
+		return
+	}
+	switch e := e.(type) {
+	case *event.MessageStart:
+		if x.head == nil {
+			x.head = e.Head
+			if x.head == nil {
+				x.head = &http1.ResponseHead{Protocol: "HTTP/1.1", Status: 200, StatusText: "OK"}
+			}
+		}
+	case *event.Data:
+		if x.head == nil {
+			return
+		}
+		if x.sent && x.chunked {
+			s.buf = http1.AppendChunk(s.buf[:0], e.Bytes())
+			s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+			return
+		}
+		x.rbody.PushData(e)
+		if x == s.front() && x.rbody.Size() > s.opts.bufferSize {
+			s.startStreaming(x)
+		}
+		return
+	case *event.MessageEnd:
+		if x.head == nil {
+			return
+		}
+		x.respEnded = true
+	case *event.StreamEnd:
+		if x.head == nil {
+			x.head = errorHead(e.Error)
+			x.rbody.Clear()
+			x.respEnded = true
+		} else {
+			x.respEnded = true
+			x.failed = event.ConnectionReset
+		}
+	}
+	if x.respEnded && x.reqEnded {
+		x.release()
+	}
+	s.flush()
+}
+
+func (s *httpServer) front() *exchange {
+	if len(s.queue) == 0 {
+		return nil
+	}
+	return s.queue[0]
+}
+
+// startStreaming sends the front response's head with chunked framing and
+// what it has of the body.
+func (s *httpServer) startStreaming(x *exchange) {
+	w := s.p.W
+	head := w.ResponseHead(x.head)
+	ka := x.keepAlive && !s.closing && !headerSaysClose(head.Headers)
+	x.keepAlive = ka
+	if x.noBody || noBodyStatus(head.Status) {
+		s.buf = http1.AppendResponseHeadNoBody(s.buf[:0], head, ka)
+		x.rbody.Clear()
+	} else {
+		s.buf = http1.AppendResponseHead(s.buf[:0], head, -1, ka)
+		x.chunked = true
+		if x.rbody.Size() > 0 {
+			s.buf = http1.AppendChunk(s.buf, x.rbody.Bytes())
+		}
+		x.rbody.Clear()
+	}
+	x.sent = true
+	s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+}
+
+// flush writes out every finished response at the front of the queue.
+func (s *httpServer) flush() {
+	for !s.done {
+		x := s.front()
+		if x == nil {
+			if s.inEnded || s.closing {
+				s.finish()
+			}
+			return
+		}
+		if !x.respEnded {
+			if x.head != nil && !x.sent && x.rbody.Size() > s.opts.bufferSize {
+				s.startStreaming(x)
+			}
+			return
+		}
+		s.writeResponse(x)
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		if x.counted {
+			x.counted = false
+			s.p.W.Program.Inflight.Add(-1)
+		}
+		if x.failed != event.NoError || !x.keepAlive {
+			s.closing = true
+		}
+		if x.tunnelAfter() {
+			s.tunnel = x
+			s.dec.StartTunnel()
+			return
+		}
+		if s.closing {
+			s.finish()
+			return
+		}
+	}
+}
+
+func (x *exchange) tunnelAfter() bool {
+	if x.sub == nil {
+		return false
+	}
+	if h, ok := x.head.(*http1.ResponseHead); ok && h.Status == 101 {
+		return true
+	}
+	return false
+}
+
+func (s *httpServer) writeResponse(x *exchange) {
+	w := s.p.W
+	if x.sent {
+		if x.chunked {
+			if x.failed != event.NoError {
+				return // leave the chunked body unterminated: the client sees the failure
+			}
+			if x.rbody.Size() > 0 {
+				s.buf = http1.AppendChunk(s.buf[:0], x.rbody.Bytes())
+			} else {
+				s.buf = s.buf[:0]
+			}
+			s.buf = http1.AppendLastChunk(s.buf)
+			s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+		}
+		return
+	}
+	if s.serve != nil && x.failed == event.NoError {
+		if b, ok := s.serve.staticResponse(w, x); ok {
+			s.next.OnEvent(event.NewData(b))
+			return
+		}
+	}
+	head := w.ResponseHead(x.head)
+	ka := x.keepAlive && !s.closing && !s.inEnded && !headerSaysClose(head.Headers)
+	if head.Status == 101 {
+		ka = true
+	}
+	x.keepAlive = ka || head.Status == 101
+	if x.noBody || noBodyStatus(head.Status) {
+		s.buf = http1.AppendResponseHeadNoBody(s.buf[:0], head, ka)
+	} else {
+		s.buf = http1.AppendResponseHead(s.buf[:0], head, x.rbody.Size(), ka)
+		s.buf = x.rbody.AppendTo(s.buf)
+	}
+	s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+}
+
+func (s *httpServer) finish() {
+	if !s.done {
+		s.done = true
+		s.next.OnEvent(event.NewStreamEnd(event.NoError))
+	}
+}
+
+func (s *httpServer) badRequest(err error) {
+	he, ok := err.(*http1.Error)
+	status, reason := 400, "Bad Request"
+	if ok {
+		status, reason = he.Status, he.Reason
+	}
+	logging.Debugf("[http] bad request from client: %v", err)
+	if s.cur != nil && !s.cur.reqEnded {
+		s.cur.reqEnded = true
+		if s.cur.sub != nil {
+			s.cur.sub.OnEvent(event.NewStreamEnd(event.ProtocolError))
+		}
+	}
+	x := &exchange{s: s, keepAlive: false, reqEnded: true, respEnded: true}
+	x.head = &http1.ResponseHead{Protocol: "HTTP/1.1", Status: status, StatusText: http1.StatusText(status)}
+	x.rbody.Push([]byte(reason + "\n"))
+	s.queue = append(s.queue, x)
+	s.closing = true
+	s.flush()
+}
+
+func (x *exchange) release() {
+	if x.sub != nil {
+		x.sub.Release()
+		x.sub = nil
+	}
+	if x.counted {
+		x.counted = false
+		x.s.p.W.Program.Inflight.Add(-1)
+	}
+}
+
+// staticResponse serves a constant Message without touching the script
+// runtime: its bytes are encoded once per keep-alive variant.
+func (c *serveConfig) staticResponse(w *engine.Worker, x *exchange) ([]byte, bool) {
+	if c.handler.IsFunc() || x.noBody {
+		return nil, false
+	}
+	return nil, false
+}
+
+func headerSaysClose(hs http1.Headers) bool { return hs.HasToken("connection", "close") }
+
+func noBodyStatus(code int) bool { return code < 200 || code == 204 || code == 304 }
+
+// errorHead is the response Pipy gives when the upstream side of a request
+// failed before answering.
+func errorHead(code event.ErrorCode) *http1.ResponseHead {
+	h := &http1.ResponseHead{Protocol: "HTTP/1.1"}
+	switch code {
+	case event.ConnectionRefused:
+		h.Status, h.StatusText = 502, "Connection Refused"
+	case event.ConnectionTimeout, event.ReadTimeout, event.WriteTimeout, event.IdleTimeout:
+		h.Status, h.StatusText = 504, "Gateway Timeout"
+	case event.Unauthorized:
+		h.Status, h.StatusText = 401, "Unauthorized"
+	case event.RuntimeError:
+		h.Status, h.StatusText = 500, "Internal Server Error"
+	default:
+		h.Status, h.StatusText = 502, "Bad Gateway"
+	}
+	return h
+}

@@ -1,0 +1,307 @@
+package filters
+
+import (
+	"time"
+
+	"github.com/dop251/goja"
+
+	"sluice/backend/engine"
+	"sluice/backend/event"
+	"sluice/backend/http1"
+)
+
+func init() {
+	engine.Register(&engine.FilterKind{
+		Name: "muxHTTP", Signature: "muxHTTP(pipeline: string, key?: any | () => any, options?: {maxIdle, bufferSize})",
+		Help:  "Sends each request message over a shared HTTP/1.1 session (a sub-pipeline, usually with connect) chosen by key, pipelining requests and routing the responses back in order. A session gets a clone of the context of the stream that opened it and closes after maxIdle (default 10s) without requests.",
+		Parse: parseMux,
+	})
+}
+
+type muxConfig struct {
+	ref      *engine.LayoutRef
+	key      engine.Value
+	maxIdle  time.Duration
+	sessions map[any]*muxSession // per worker: the config belongs to one worker
+}
+
+func parseMux(b *engine.Builder, args []goja.Value) (engine.Config, error) {
+	if err := argCount(args, 1, 3, "muxHTTP(pipeline, key?, options?)"); err != nil {
+		return nil, err
+	}
+	c := &muxConfig{ref: b.Ref(args[0].String()), maxIdle: 10 * time.Second, sessions: map[any]*muxSession{}}
+	if len(args) > 1 {
+		c.key = engine.NewValue(args[1])
+	} else {
+		c.key = engine.Value{Const: goja.Undefined()}
+	}
+	if len(args) > 2 && !engine.IsNullish(args[2]) {
+		o, ok := args[2].(*goja.Object)
+		if !ok {
+			return nil, errorf("options must be an object")
+		}
+		for _, k := range o.Keys() {
+			switch k {
+			case "maxIdle":
+				d, err := engine.ParseDuration(o.Get(k))
+				if err != nil {
+					return nil, errorf("option maxIdle: %v", err)
+				}
+				c.maxIdle = d
+			case "bufferSize", "version", "maxQueue", "maxMessages":
+			default:
+				return nil, errorf("unknown option %q", k)
+			}
+		}
+	}
+	return c, nil
+}
+
+func (c *muxConfig) Links() []string { return []string{c.ref.Name} }
+
+func (c *muxConfig) New(p *engine.Pipeline, next event.Target) engine.Filter {
+	return &mux{c: c, p: p, next: next}
+}
+
+// sessionKey makes a map key of a script value: objects by identity,
+// primitives by value.
+func sessionKey(v goja.Value) any {
+	if engine.IsNullish(v) {
+		return nil
+	}
+	if o, ok := v.(*goja.Object); ok {
+		return o
+	}
+	return v.Export()
+}
+
+// mux is one request stream using a shared session.
+type mux struct {
+	c       *muxConfig
+	p       *engine.Pipeline
+	next    event.Target
+	session *muxSession
+	head    any
+	body    event.Data
+	inMsg   bool
+	waiting int // requests sent whose responses have not ended
+	done    bool
+}
+
+func (m *mux) OnEvent(e event.Event) {
+	if m.done {
+		return
+	}
+	switch e := e.(type) {
+	case *event.MessageStart:
+		m.inMsg, m.head = true, e.Head
+		m.body.Clear()
+	case *event.Data:
+		if m.inMsg {
+			m.body.PushData(e)
+		}
+	case *event.MessageEnd:
+		if !m.inMsg {
+			return
+		}
+		m.inMsg = false
+		if m.session == nil {
+			k, err := m.c.key.Eval(m.p)
+			if err != nil {
+				m.done = true
+				m.next.OnEvent(event.NewStreamEnd(event.RuntimeError))
+				return
+			}
+			m.session = m.c.open(m.p, sessionKey(k))
+			m.session.users++
+		}
+		m.waiting++
+		m.session.send(m, m.p.W.RequestHead(m.head), &m.body)
+		m.body = event.Data{}
+	case *event.StreamEnd:
+		m.detach()
+	}
+}
+
+func (m *mux) detach() {
+	if m.session != nil {
+		m.session.forget(m)
+		m.session = nil
+	}
+}
+
+func (m *mux) Reset() {
+	m.detach()
+	*m = mux{c: m.c, p: m.p, next: m.next}
+}
+
+func (c *muxConfig) open(p *engine.Pipeline, key any) *muxSession {
+	if s := c.sessions[key]; s != nil && !s.closed {
+		return s
+	}
+	s := &muxSession{c: c, key: key, w: p.W}
+	s.dec = http1.NewResponseDecoder(s, http1.Limits{})
+	s.sub = p.Sub(c.ref, true, s)
+	c.sessions[key] = s
+	return s
+}
+
+// muxSession is one upstream HTTP/1.1 connection shared by many request
+// streams. Requests are written whole, in order; responses are matched to
+// them first in, first out.
+type muxSession struct {
+	c       *muxConfig
+	key     any
+	w       *engine.Worker
+	sub     *engine.Pipeline
+	dec     *http1.Decoder
+	waiting []*mux // in request order; nil when the requester went away
+	users   int
+	closed  bool
+	idle    func()
+	buf     []byte
+	interim bool // the response being decoded is a 1xx interim one
+}
+
+func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {
+	if s.idle != nil {
+		s.idle()
+		s.idle = nil
+	}
+	s.waiting = append(s.waiting, m)
+	s.dec.PushRequestMethod(head.Method)
+	s.buf = http1.AppendRequestHead(s.buf[:0], head, body.Size())
+	s.buf = body.AppendTo(s.buf)
+	s.sub.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+}
+
+func (s *muxSession) forget(m *mux) {
+	for i, x := range s.waiting {
+		if x == m {
+			s.waiting[i] = nil
+		}
+	}
+	s.users--
+	s.maybeIdle()
+}
+
+func (s *muxSession) maybeIdle() {
+	if s.closed || s.users > 0 || len(s.waiting) > 0 || s.idle != nil {
+		return
+	}
+	s.idle = s.w.After(s.c.maxIdle, func() {
+		s.idle = nil
+		if s.users == 0 && len(s.waiting) == 0 {
+			s.close()
+		}
+	})
+}
+
+func (s *muxSession) close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.c.sessions[s.key] == s {
+		delete(s.c.sessions, s.key)
+	}
+	if s.idle != nil {
+		s.idle()
+		s.idle = nil
+	}
+	s.sub.OnEvent(event.NewStreamEnd(event.NoError))
+	s.sub.Release()
+}
+
+// OnEvent receives the session pipeline's output: the upstream's bytes.
+func (s *muxSession) OnEvent(e event.Event) {
+	switch e := e.(type) {
+	case *event.Data:
+		if s.closed && len(s.waiting) == 0 {
+			return
+		}
+		for _, c := range e.Chunks() {
+			if err := s.dec.Feed(c); err != nil {
+				s.fail(event.ProtocolError)
+				return
+			}
+		}
+	case *event.StreamEnd:
+		if e.Error == event.NoError {
+			s.dec.EOF()
+		}
+		code := e.Error
+		if code == event.NoError {
+			code = event.ConnectionReset
+		}
+		s.fail(code)
+	}
+}
+
+// fail ends the session: every request still waiting gets an error.
+func (s *muxSession) fail(code event.ErrorCode) {
+	waiting := s.waiting
+	s.waiting = nil
+	wasClosed := s.closed
+	s.closed = true
+	if s.c.sessions[s.key] == s {
+		delete(s.c.sessions, s.key)
+	}
+	for _, m := range waiting {
+		if m != nil && m.session == s {
+			m.waiting--
+			m.next.OnEvent(event.NewStreamEnd(code))
+		}
+	}
+	if !wasClosed {
+		if s.idle != nil {
+			s.idle()
+			s.idle = nil
+		}
+		s.sub.Release()
+	}
+}
+
+func (s *muxSession) front() *mux {
+	if len(s.waiting) == 0 {
+		return nil
+	}
+	return s.waiting[0]
+}
+
+// OnMessageStart, OnData and OnMessageEnd receive decoded responses.
+func (s *muxSession) OnMessageStart(head any) {
+	if h, ok := head.(*http1.ResponseHead); ok && h.Status >= 100 && h.Status < 200 && h.Status != 101 {
+		s.interim = true
+		return
+	}
+	if m := s.front(); m != nil {
+		m.next.OnEvent(&event.MessageStart{Head: head})
+	}
+}
+
+func (s *muxSession) OnData(b []byte) {
+	if m := s.front(); m != nil {
+		c := make([]byte, len(b))
+		copy(c, b)
+		m.next.OnEvent(event.NewData(c))
+	}
+}
+
+func (s *muxSession) OnMessageEnd() {
+	if s.interim {
+		s.interim = false
+		return
+	}
+	if len(s.waiting) == 0 {
+		return
+	}
+	m := s.waiting[0]
+	s.waiting[0] = nil
+	s.waiting = s.waiting[1:]
+	if m != nil {
+		m.waiting--
+		m.next.OnEvent(event.End())
+	}
+	s.maybeIdle()
+}

@@ -1,0 +1,404 @@
+// Package netio moves bytes between sockets and workers. A Conn reads on its
+// own goroutine and hands what it read to the worker that owns it through
+// Loop.Post; writes happen on the worker, are buffered, and are flushed at the
+// end of the worker's turn with a non-blocking write, so a slow peer never
+// stalls the worker: what the kernel does not take is finished by a flusher
+// goroutine.
+package netio
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"sluice/backend/event"
+)
+
+// Loop is the part of a worker a Conn needs.
+type Loop interface {
+	// Post runs fn on the worker. Safe from any goroutine.
+	Post(fn func())
+	// Defer runs fn at the end of the worker's current turn. Worker only.
+	Defer(fn func())
+}
+
+// Handler receives a Conn's input on its worker.
+type Handler interface {
+	OnRead(b []byte)
+	// OnClosed is called once when reading stops: code is NoError for a clean
+	// end of input, otherwise why it failed.
+	OnClosed(code event.ErrorCode)
+}
+
+// Options tunes a Conn. Zero values mean no limit.
+type Options struct {
+	ReadTimeout  time.Duration // no bytes received for this long ends the input with ReadTimeout
+	WriteTimeout time.Duration // a write stuck for this long ends the connection with WriteTimeout
+	IdleTimeout  time.Duration // neither direction active for this long ends it with IdleTimeout
+	ReadLimit    int64         // bytes read but not yet processed before the reader pauses (default 1 MiB)
+}
+
+// Conn is a socket owned by one worker.
+//
+// Threading: Write, End, Close and Start are called on the owning worker only.
+// The reader and flusher goroutines touch only the fields guarded by mu and
+// the atomics.
+type Conn struct {
+	nc      net.Conn
+	rc      syscall.RawConn
+	loop    Loop
+	h       Handler
+	opt     Options
+	flushFn func()
+
+	// worker-only
+	out        []byte
+	scheduled  bool
+	ending     bool
+	readerDone bool
+
+	mu       sync.Mutex
+	pending  []byte // bytes the flusher still has to write
+	flushing bool
+	closed   bool
+	endAfter bool
+
+	unread   atomic.Int64
+	resume   chan struct{}
+	lastIO   atomic.Int64
+	closedBy atomic.Bool
+
+	BytesIn, BytesOut atomic.Int64
+}
+
+// NewConn wraps nc. Call Start to begin reading.
+func NewConn(nc net.Conn, loop Loop, h Handler, opt Options) *Conn {
+	c := &Conn{nc: nc, loop: loop, h: h, opt: opt, resume: make(chan struct{}, 1)}
+	if opt.ReadLimit <= 0 {
+		c.opt.ReadLimit = 1 << 20
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			c.rc = rc
+		}
+	}
+	c.flushFn = c.flush
+	c.lastIO.Store(time.Now().UnixNano())
+	return c
+}
+
+// NetConn returns the wrapped connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// SetHandler replaces the handler; call before Start.
+func (c *Conn) SetHandler(h Handler) { c.h = h }
+
+// Start begins reading on a new goroutine.
+func (c *Conn) Start() { go c.readLoop() }
+
+func (c *Conn) readLoop() {
+	buf := make([]byte, 16<<10)
+	for {
+		if d := c.readDeadline(); !d.IsZero() {
+			c.nc.SetReadDeadline(d)
+		}
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			b := make([]byte, n)
+			copy(b, buf[:n])
+			c.BytesIn.Add(int64(n))
+			c.lastIO.Store(time.Now().UnixNano())
+			c.unread.Add(int64(n))
+			c.loop.Post(func() {
+				if c.unread.Add(-int64(len(b))) < c.opt.ReadLimit {
+					select {
+					case c.resume <- struct{}{}:
+					default:
+					}
+				}
+				if !c.readerDone {
+					c.h.OnRead(b)
+				}
+			})
+			for c.unread.Load() >= c.opt.ReadLimit && !c.closedBy.Load() {
+				select {
+				case <-c.resume:
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}
+		if err != nil {
+			code := c.classify(err)
+			if code == IdleTimeoutRetry {
+				continue
+			}
+			if c.closedBy.Load() {
+				c.nc.Close()
+			}
+			c.loop.Post(func() {
+				if !c.readerDone {
+					c.readerDone = true
+					c.h.OnClosed(code)
+				}
+			})
+			return
+		}
+	}
+}
+
+// IdleTimeoutRetry is returned by classify when a read deadline passed but
+// the connection was active in the other direction.
+const IdleTimeoutRetry event.ErrorCode = 255
+
+func (c *Conn) readDeadline() time.Time {
+	var d time.Duration
+	switch {
+	case c.opt.ReadTimeout > 0 && c.opt.IdleTimeout > 0:
+		d = min(c.opt.ReadTimeout, c.opt.IdleTimeout)
+	case c.opt.ReadTimeout > 0:
+		d = c.opt.ReadTimeout
+	case c.opt.IdleTimeout > 0:
+		d = c.opt.IdleTimeout
+	default:
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
+
+func (c *Conn) classify(err error) event.ErrorCode {
+	if c.closedBy.Load() {
+		return event.NoError
+	}
+	if errors.Is(err, io.EOF) {
+		return event.NoError
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.opt.ReadTimeout > 0 && (c.opt.IdleTimeout == 0 || c.opt.ReadTimeout <= c.opt.IdleTimeout) {
+			return event.ReadTimeout
+		}
+		idle := time.Duration(time.Now().UnixNano() - c.lastIO.Load())
+		if idle < c.opt.IdleTimeout {
+			return IdleTimeoutRetry
+		}
+		return event.IdleTimeout
+	}
+	return ErrorCode(err)
+}
+
+// ErrorCode maps a network error to a StreamEnd error code.
+func ErrorCode(err error) event.ErrorCode {
+	switch {
+	case err == nil:
+		return event.NoError
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return event.ConnectionRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return event.ConnectionReset
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return event.ConnectionTimeout
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return event.CannotResolve
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		if opErr.Timeout() {
+			return event.ConnectionTimeout
+		}
+		return event.ConnectionRefused
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return event.NoError
+	}
+	return event.ReadError
+}
+
+// Write queues b for sending; it is flushed at the end of the worker's turn.
+func (c *Conn) Write(b []byte) {
+	if c.ending || len(b) == 0 {
+		return
+	}
+	c.out = append(c.out, b...)
+	c.schedule()
+}
+
+// WriteData queues every chunk of d.
+func (c *Conn) WriteData(d *event.Data) {
+	if c.ending {
+		return
+	}
+	c.out = d.AppendTo(c.out)
+	c.schedule()
+}
+
+// Buffer gives direct access to the output buffer for append-style encoders;
+// call Commit with the extended slice.
+func (c *Conn) Buffer() []byte { return c.out }
+
+// Commit stores buf (an extension of Buffer()) as the output buffer.
+func (c *Conn) Commit(buf []byte) {
+	if c.ending {
+		return
+	}
+	c.out = buf
+	c.schedule()
+}
+
+func (c *Conn) schedule() {
+	if !c.scheduled {
+		c.scheduled = true
+		c.loop.Defer(c.flushFn)
+	}
+}
+
+// End closes the connection once everything written so far has been sent.
+func (c *Conn) End() {
+	if c.ending {
+		return
+	}
+	c.ending = true
+	if !c.scheduled {
+		c.scheduled = true
+		c.loop.Defer(c.flushFn)
+	}
+}
+
+// Close closes the connection at once, dropping unsent output.
+func (c *Conn) Close() {
+	c.ending = true
+	c.out = nil
+	c.mu.Lock()
+	c.pending = nil
+	c.closed = true
+	c.mu.Unlock()
+	c.closedBy.Store(true)
+	c.nc.Close()
+}
+
+func (c *Conn) flush() {
+	c.scheduled = false
+	out := c.out
+	c.out = c.out[len(c.out):]
+	if cap(c.out) > 64<<10 {
+		c.out = nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.flushing {
+		c.pending = append(c.pending, out...)
+		if c.ending {
+			c.endAfter = true
+		}
+		return
+	}
+	if len(out) > 0 {
+		n := c.tryWrite(out)
+		c.BytesOut.Add(int64(n))
+		if n < len(out) {
+			c.pending = append(c.pending[:0], out[n:]...)
+			c.flushing = true
+			c.endAfter = c.ending
+			go c.flushLoop()
+			return
+		}
+		c.lastIO.Store(time.Now().UnixNano())
+	}
+	if c.ending {
+		c.closed = true
+		c.closedBy.Store(true)
+		c.shutdown()
+	}
+}
+
+// tryWrite writes without blocking and returns how much the kernel took.
+func (c *Conn) tryWrite(b []byte) int {
+	if c.rc == nil {
+		return 0
+	}
+	n := 0
+	c.rc.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, err := syscall.Write(int(fd), b[n:])
+			if m > 0 {
+				n += m
+			}
+			if err != nil || m <= 0 {
+				break
+			}
+		}
+		return true
+	})
+	return n
+}
+
+func (c *Conn) flushLoop() {
+	for {
+		c.mu.Lock()
+		b := c.pending
+		c.pending = nil
+		if len(b) == 0 || c.closed {
+			c.flushing = false
+			if c.endAfter && !c.closed {
+				c.closed = true
+				c.closedBy.Store(true)
+				c.shutdown()
+			}
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if c.opt.WriteTimeout > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(c.opt.WriteTimeout))
+		}
+		n, err := c.nc.Write(b)
+		c.BytesOut.Add(int64(n))
+		c.lastIO.Store(time.Now().UnixNano())
+		if err != nil {
+			c.mu.Lock()
+			c.closed = true
+			c.flushing = false
+			c.mu.Unlock()
+			c.nc.Close()
+			return
+		}
+	}
+}
+
+// shutdown closes the socket after a graceful end; the peer sees EOF.
+func (c *Conn) shutdown() {
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		// Give the peer a moment to read what was sent before the full close
+		// (a full close with unread input would send a reset).
+		go func() {
+			tc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			time.AfterFunc(5*time.Second, func() { tc.Close() })
+		}()
+		return
+	}
+	c.nc.Close()
+}
+
+// Addr strings for scripts.
+func (c *Conn) RemoteAddr() (string, int) { return splitAddr(c.nc.RemoteAddr()) }
+func (c *Conn) LocalAddr() (string, int)  { return splitAddr(c.nc.LocalAddr()) }
+
+func splitAddr(a net.Addr) (string, int) {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip := ta.IP
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
+		}
+		return ip.String(), ta.Port
+	}
+	return a.String(), 0
+}
