@@ -21,6 +21,8 @@ type recorder struct {
 	inMsg  bool
 	tunnel bool // data outside a message
 
+	bad bool // badly nested events seen ("!!" lines)
+
 	heads   []any
 	bodies  [][]byte
 	body    []byte
@@ -44,6 +46,7 @@ func (r *recorder) OnMessageStart(head any) {
 	r.flush()
 	if r.inMsg {
 		r.lines = append(r.lines, "!! start inside message")
+		r.bad = true
 	}
 	r.inMsg = true
 	r.lines = append(r.lines, formatHead(head))
@@ -57,6 +60,7 @@ func (r *recorder) OnMessageStart(head any) {
 func (r *recorder) OnData(b []byte) {
 	if len(b) == 0 {
 		r.lines = append(r.lines, "!! empty OnData")
+		r.bad = true
 	}
 	tunnel := !r.inMsg
 	if r.inData && tunnel != r.tunnel {
@@ -74,6 +78,7 @@ func (r *recorder) OnMessageEnd() {
 	r.flush()
 	if !r.inMsg {
 		r.lines = append(r.lines, "!! end outside message")
+		r.bad = true
 	}
 	r.inMsg = false
 	r.lines = append(r.lines, "end")
