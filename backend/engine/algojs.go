@@ -208,6 +208,61 @@ func installAlgo(w *Worker, g *goja.Object) {
 		getC(this).c.Clear()
 		return goja.Undefined()
 	})
+
+	// ResourcePool
+	type pool struct {
+		Props
+		p *algo.ResourcePool[any, any]
+	}
+	toVal := func(k any) goja.Value {
+		if o, ok := k.(*goja.Object); ok {
+			return o
+		}
+		if k == nil {
+			return goja.Undefined()
+		}
+		return rt.ToValue(k)
+	}
+	poolPro := w.Class(ns, "ResourcePool", func(call goja.ConstructorCall) *goja.Object {
+		alloc, ok := goja.AssertFunction(call.Argument(0))
+		if !ok {
+			throw("ResourcePool: expects an allocator function")
+		}
+		rp := algo.NewResourcePool(func(k any, tenant any) (any, error) {
+			v, err := alloc(goja.Undefined(), toVal(k), toVal(tenant))
+			if err != nil {
+				return nil, err
+			}
+			return key(v), nil
+		})
+		return w.NewInstance(call.This.Prototype(), &pool{p: rp})
+	})
+	getP := func(this *goja.Object) *pool {
+		p, ok := this.Export().(*pool)
+		if !ok {
+			throw("not a ResourcePool")
+		}
+		return p
+	}
+	w.Method(poolPro, "allocate", func(this *goja.Object, call goja.FunctionCall) goja.Value {
+		var tenant any
+		if t := call.Argument(1); !IsNullish(t) {
+			tenant = key(t)
+		}
+		r, err := getP(this).p.Allocate(key(call.Argument(0)), tenant)
+		if err != nil {
+			panic(err)
+		}
+		return toVal(r)
+	})
+	w.Method(poolPro, "free", func(this *goja.Object, call goja.FunctionCall) goja.Value {
+		getP(this).p.Free(key(call.Argument(0)))
+		return goja.Undefined()
+	})
+	w.Method(poolPro, "freeTenant", func(this *goja.Object, call goja.FunctionCall) goja.Value {
+		getP(this).p.FreeTenant(key(call.Argument(0)))
+		return goja.Undefined()
+	})
 	_ = time.Second
 }
 

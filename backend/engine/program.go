@@ -40,7 +40,6 @@ type Program struct {
 	Listens []*ListenSpec // from worker 0; every worker has the same
 	Tasks   []*TaskSpec
 
-	next     atomic.Uint32
 	Inflight atomic.Int64 // requests being served, for graceful shutdown
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -87,9 +86,21 @@ func (p *Program) Main() string { return p.opts.Main }
 // Modules are worker 0's modules, in load order (for diagrams and status).
 func (p *Program) Modules() []*Module { return p.Workers[0].modules }
 
-// NextWorker picks a worker for a new connection, round robin.
+// NextWorker picks a worker for a new connection: the one with the fewest
+// open connections, the lowest-numbered on a tie. Under load connections
+// spread evenly; one client at a time always meets worker 0, so scripts
+// that keep state in module variables (a round-robin balancer, a counter)
+// behave for it as they would on a single thread.
 func (p *Program) NextWorker() *Worker {
-	return p.Workers[int(p.next.Add(1))%len(p.Workers)]
+	best := p.Workers[0]
+	n := best.Conns.Load()
+	for _, w := range p.Workers[1:] {
+		if c := w.Conns.Load(); c < n {
+			best, n = w, c
+		}
+	}
+	best.Conns.Add(1)
+	return best
 }
 
 // Stop ends the watchdog. Connections still running keep their workers.

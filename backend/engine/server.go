@@ -258,6 +258,7 @@ func (ib *inbound) finish(abort bool) {
 	ib.p.Release()
 	ib.l.active.Add(-1)
 	ib.l.srv.conns.Add(-1)
+	ib.w.Conns.Add(-1)
 }
 
 // ---- tasks ----

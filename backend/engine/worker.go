@@ -48,6 +48,7 @@ type Worker struct {
 
 	// Counters read by the status endpoints.
 	Pipelines atomic.Int64
+	Conns     atomic.Int64 // open inbound connections
 }
 
 func newWorker(id int, p *Program) *Worker {
