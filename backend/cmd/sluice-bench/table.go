@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// result is everything measured for one contender in one scenario.
+type result struct {
+	Scenario  string
+	Contender string
+	Err       error       // set when the contender could not be measured
+	Rounds    []wrkResult // one per round
+	CPU       time.Duration
+	RSS       int64 // the largest VmRSS sampled after a round, in bytes
+}
+
+// summary condenses a result's rounds.
+type summary struct {
+	Median, Min, Max float64 // requests per second
+	P50, P99         time.Duration
+	RSSMiB           float64
+	CPUPerReq        time.Duration
+	Non2xx, SockErrs int64
+}
+
+func summarize(r result) summary {
+	var s summary
+	rates := make([]float64, 0, len(r.Rounds))
+	var p50s, p99s []time.Duration
+	var requests int64
+	for _, w := range r.Rounds {
+		rates = append(rates, w.ReqPerSec)
+		p50s = append(p50s, w.P50())
+		p99s = append(p99s, w.P99())
+		requests += w.Requests
+		s.Non2xx += w.Non2xx
+		s.SockErrs += w.SockErrors
+	}
+	if len(rates) == 0 {
+		return s
+	}
+	s.Median, s.Min, s.Max = median(rates), slices.Min(rates), slices.Max(rates)
+	s.P50, s.P99 = median(p50s), median(p99s)
+	s.RSSMiB = float64(r.RSS) / (1 << 20)
+	if requests > 0 {
+		s.CPUPerReq = time.Duration(float64(r.CPU) / float64(requests))
+	}
+	return s
+}
+
+func median[T int64 | float64 | time.Duration](v []T) T {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// spread is (max-min)/median.
+func (s summary) spread() float64 {
+	if s.Median == 0 {
+		return 0
+	}
+	return (s.Max - s.Min) / s.Median
+}
+
+// printTable writes the results table, the sluice ratios and any warnings.
+// Results of one scenario are expected to be adjacent.
+func printTable(w io.Writer, results []result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tcontender\treq/s median (min–max)\tp50\tp99\tRSS MiB\tCPU µs/req\t")
+	var warnings []string
+	for i, r := range results {
+		if i > 0 && r.Scenario != results[i-1].Scenario {
+			fmt.Fprintln(tw, "\t\t\t\t\t\t\t")
+		}
+		if r.Err != nil {
+			fmt.Fprintf(tw, "%s\t%s\tfailed\t\t\t\t\t\n", r.Scenario, r.Contender)
+			warnings = append(warnings, fmt.Sprintf("%s/%s failed: %v", r.Scenario, r.Contender, r.Err))
+		} else {
+			s := summarize(r)
+			fmt.Fprintf(tw, "%s\t%s\t%s (%s–%s)\t%s\t%s\t%.1f\t%.2f\t\n", r.Scenario, r.Contender,
+				rate(s.Median), rate(s.Min), rate(s.Max), latency(s.P50), latency(s.P99),
+				s.RSSMiB, float64(s.CPUPerReq)/float64(time.Microsecond))
+			if sp := s.spread(); sp > 0.10 {
+				warnings = append(warnings, fmt.Sprintf("%s/%s: req/s spread %.0f%% of the median (min %s, max %s): noisy, rerun with more rounds",
+					r.Scenario, r.Contender, 100*sp, rate(s.Min), rate(s.Max)))
+			}
+			if s.Non2xx > 0 || s.SockErrs > 0 {
+				warnings = append(warnings, fmt.Sprintf("%s/%s: %d non-2xx responses, %d socket errors",
+					r.Scenario, r.Contender, s.Non2xx, s.SockErrs))
+			}
+		}
+		if i+1 == len(results) || results[i+1].Scenario != r.Scenario {
+			printRatios(tw, results, r.Scenario)
+		}
+	}
+	tw.Flush()
+	for _, warn := range warnings {
+		fmt.Fprintln(w, "warning:", warn)
+	}
+}
+
+// printRatios adds a sluice/X row for every other contender measured in
+// scenario: above 1× is better for req/s, worse for the other columns.
+func printRatios(w io.Writer, results []result, scenario string) {
+	r, ok := find(results, scenario, "sluice")
+	if !ok {
+		return
+	}
+	s := summarize(r)
+	for _, other := range []string{"nginx", "pipy"} {
+		o, ok := find(results, scenario, other)
+		if !ok {
+			continue
+		}
+		b := summarize(o)
+		fmt.Fprintf(w, "%s\tsluice/%s\t%s\t%s\t%s\t%s\t%s\t\n", scenario, other,
+			ratio(s.Median, b.Median), ratio(float64(s.P50), float64(b.P50)),
+			ratio(float64(s.P99), float64(b.P99)), ratio(s.RSSMiB, b.RSSMiB),
+			ratio(float64(s.CPUPerReq), float64(b.CPUPerReq)))
+	}
+}
+
+// find returns the successful result for scenario and contender.
+func find(results []result, scenario, contender string) (result, bool) {
+	for _, r := range results {
+		if r.Scenario == scenario && r.Contender == contender && r.Err == nil && len(r.Rounds) > 0 {
+			return r, true
+		}
+	}
+	return result{}, false
+}
+
+func rate(v float64) string {
+	if v >= 10000 {
+		return fmt.Sprintf("%.1fk", v/1000)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func latency(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	}
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+// rotate returns v rotated left by n, so that each round starts with a
+// different contender.
+func rotate[T any](v []T, n int) []T {
+	if len(v) == 0 {
+		return nil
+	}
+	n %= len(v)
+	return append(slices.Clone(v[n:]), v[:n]...)
+}
