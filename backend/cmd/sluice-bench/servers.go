@@ -89,10 +89,13 @@ type process struct {
 }
 
 // setProcessGroup puts cmd in a process group of its own and has the kernel
-// kill it if the benchmark dies.
+// kill it if the benchmark dies. If cmd was made by exec.CommandContext,
+// cancelling kills the whole group.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if cmd.Cancel != nil {
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	}
 }
 
 // startProcess runs argv, prefixed with pin, logging to dir/name.log.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -73,7 +74,8 @@ func (s summary) spread() float64 {
 // printTable writes the results table, the sluice ratios and any warnings.
 // Results of one scenario are expected to be adjacent.
 func printTable(w io.Writer, results []result) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tcontender\treq/s median (min–max)\tp50\tp99\tRSS MiB\tCPU µs/req\t")
 	var warnings []string
 	for i, r := range results {
@@ -102,6 +104,9 @@ func printTable(w io.Writer, results []result) {
 		}
 	}
 	tw.Flush()
+	for _, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
 	for _, warn := range warnings {
 		fmt.Fprintln(w, "warning:", warn)
 	}
