@@ -33,7 +33,7 @@ func (b *Builder) Runtime() *goja.Runtime { return b.W.rt }
 // Ref names a sub-pipeline of the current module; it is resolved when the
 // module has loaded ("" means pass-through and resolves to nil).
 func (b *Builder) Ref(name string) *LayoutRef {
-	r := &LayoutRef{Name: name}
+	r := &LayoutRef{Name: name, site: b.W.rt.CaptureCallStack(0, nil)}
 	b.Module.refs = append(b.Module.refs, r)
 	return r
 }

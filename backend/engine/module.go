@@ -95,6 +95,16 @@ func (m *Module) addVar(name string, v goja.Value) error {
 type moduleScope struct{ m *Module }
 
 func (s *moduleScope) slot(key string) (int, bool) {
+	if s.m.names == nil {
+		// Still loading: no context exists yet, but the name is known.
+		if _, ok := s.m.varIndex[key]; ok {
+			return -1, true
+		}
+		if _, ok := s.m.imports[key]; ok {
+			return -1, true
+		}
+		return 0, false
+	}
 	i, ok := s.m.names[key]
 	return i, ok
 }
@@ -111,8 +121,8 @@ func (s *moduleScope) Get(key string) goja.Value {
 		return w.ctx.Inbound.object(w)
 	}
 	if i, ok := s.slot(key); ok {
-		if w.ctx == nil {
-			panic(w.rt.NewGoError(fmt.Errorf("unresolved identifier: %s (context variables are only available inside callbacks that run in a pipeline)", key)))
+		if w.ctx == nil || i < 0 {
+			panic(w.unresolved(key))
 		}
 		return w.ctx.values[i]
 	}
@@ -125,8 +135,8 @@ func (s *moduleScope) Get(key string) goja.Value {
 func (s *moduleScope) Set(key string, val goja.Value) bool {
 	w := s.m.w
 	if i, ok := s.slot(key); ok {
-		if w.ctx == nil {
-			panic(w.rt.NewGoError(fmt.Errorf("unresolved identifier: %s (context variables are only available inside callbacks that run in a pipeline)", key)))
+		if w.ctx == nil || i < 0 {
+			panic(w.unresolved(key))
 		}
 		w.ctx.values[i] = val
 		return true
@@ -144,6 +154,13 @@ func (s *moduleScope) Set(key string, val goja.Value) bool {
 func (s *moduleScope) Has(key string) bool { _, ok := s.slot(key); return ok }
 func (s *moduleScope) Delete(string) bool  { return false }
 func (s *moduleScope) Keys() []string      { return s.m.vars }
+
+func (w *Worker) unresolved(name string) *goja.Object {
+	ctor := w.rt.Get("ReferenceError")
+	obj, _ := w.rt.New(ctor, w.rt.ToValue("unresolved identifier "+name+
+		": context variables only have values inside callbacks that run in a pipeline (wrap it in a function, e.g. () => "+name+")"))
+	return obj
+}
 
 func (w *Worker) referenceError(name string) *goja.Object {
 	ctor := w.rt.Get("ReferenceError")
@@ -180,7 +197,7 @@ func (w *Worker) link(exports map[string]map[string]slotRef) error {
 			}
 			l, ok := m.named[r.Name]
 			if !ok {
-				return &ScriptError{File: m.Path, Message: "pipeline not found: " + r.Name}
+				return w.locate(r.site, "pipeline not found: "+r.Name)
 			}
 			r.Layout = l
 		}

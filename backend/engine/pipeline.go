@@ -95,6 +95,7 @@ type Layout struct {
 type LayoutRef struct {
 	Name   string
 	Layout *Layout
+	site   []goja.StackFrame // where the script named it, for errors
 }
 
 // Pipeline is a live instance of a layout.

@@ -90,11 +90,12 @@ func (w *Worker) drain() {
 	for {
 		w.qmu.Lock()
 		tasks := w.queue
-		w.queue = w.spare[:0]
-		w.qmu.Unlock()
 		if len(tasks) == 0 {
+			w.qmu.Unlock()
 			return
 		}
+		w.queue = w.spare[:0]
+		w.qmu.Unlock()
 		for i, fn := range tasks {
 			w.runTask(fn)
 			tasks[i] = nil
@@ -126,8 +127,9 @@ func (w *Worker) endTurn() {
 	}
 }
 
-// Defer runs fn at the end of the current turn, after the running task and
-// the tasks queued with it. Worker only.
+// Defer runs fn at the end of the current turn: after the running task and
+// the others that were queued when the turn began (tasks posted during the
+// turn run in the next one). Worker only.
 func (w *Worker) Defer(fn func()) { w.deferred = append(w.deferred, fn) }
 
 // Do runs fn on the worker and waits for it to finish. It must not be called

@@ -34,8 +34,10 @@ func registerHandle(name, sig, help string, when handleWhen) {
 			if err != nil {
 				return nil, err
 			}
+			// A handler that takes no argument gets none: no event object is built.
+			wantsArg := args[0].(*goja.Object).Get("length").ToInteger() > 0
 			return configFunc(func(p *engine.Pipeline, next event.Target) engine.Filter {
-				return &handle{p: p, next: next, fn: fn, when: when}
+				return &handle{p: p, next: next, fn: fn, when: when, wantsArg: wantsArg}
 			}), nil
 		},
 	})
@@ -87,12 +89,13 @@ func limitAndFunc(args []goja.Value, sig string) (int, goja.Callable, error) {
 }
 
 type handle struct {
-	p       *engine.Pipeline
-	next    event.Target
-	fn      goja.Callable
-	when    handleWhen
-	started bool
-	failed  bool
+	p        *engine.Pipeline
+	next     event.Target
+	fn       goja.Callable
+	when     handleWhen
+	wantsArg bool
+	started  bool
+	failed   bool
 }
 
 func (h *handle) OnEvent(e event.Event) {
@@ -115,7 +118,13 @@ func (h *handle) OnEvent(e event.Event) {
 	h.started = true
 	if call {
 		w := h.p.W
-		if _, err := w.Call(h.p.Context, h.fn, w.EventObject(e)); err != nil {
+		var err error
+		if h.wantsArg {
+			_, err = w.Call(h.p.Context, h.fn, w.EventObject(e))
+		} else {
+			_, err = w.Call(h.p.Context, h.fn)
+		}
+		if err != nil {
 			h.failed = true
 			h.next.OnEvent(event.NewStreamEnd(event.RuntimeError))
 			return

@@ -1,0 +1,74 @@
+package engine_test
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"sluice/backend/engine"
+	"sluice/backend/event"
+	_ "sluice/backend/filters"
+)
+
+// loadOne loads a one-module program on one worker.
+func loadOne(b *testing.B, src string) *engine.Program {
+	b.Helper()
+	p, err := engine.Load(engine.Options{FS: fstest.MapFS{"main.js": {Data: []byte(src)}}, Main: "/main.js", Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(p.Stop)
+	return p
+}
+
+func namedLayout(b *testing.B, p *engine.Program, name string) *engine.Layout {
+	l := p.Modules()[0].Named(name)
+	if l == nil {
+		b.Fatalf("no pipeline %q", name)
+	}
+	return l
+}
+
+// Data events through a pipeline of pass-through joints: no script runs and
+// nothing is allocated per event.
+func BenchmarkDataThroughNoopPipeline(b *testing.B) {
+	p := loadOne(b, `pipy().pipeline('p').link('q').pipeline('q').link('').link('')`)
+	w := p.Workers[0]
+	var sink int
+	out := event.TargetFunc(func(e event.Event) {
+		if d, ok := e.(*event.Data); ok {
+			sink += d.Size()
+		}
+	})
+	d := event.NewDataString("0123456789abcdef")
+	w.Do(func() {
+		pl := namedLayout(b, p, "p").Instantiate(w.NewContext(nil), out)
+		pl.OnEvent(d)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			pl.OnEvent(d)
+		}
+		b.StopTimer()
+	})
+	if sink == 0 {
+		b.Fatal("no data came out")
+	}
+}
+
+// A small script callback on every message (handleMessageStart with an
+// arrow function that updates a context variable).
+func BenchmarkScriptCallbackPerMessage(b *testing.B) {
+	p := loadOne(b, `pipy({_n: 0}).pipeline('p').handleMessageStart(() => _n++)`)
+	w := p.Workers[0]
+	start := &event.MessageStart{}
+	w.Do(func() {
+		pl := namedLayout(b, p, "p").Instantiate(w.NewContext(nil), event.Discard)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			pl.OnEvent(start)
+			pl.OnEvent(event.End())
+		}
+		b.StopTimer()
+	})
+}
