@@ -452,10 +452,32 @@ func (s *httpServer) badRequest(err error) {
 		status, reason = he.Status, he.Reason
 	}
 	logging.Debugf("[http] bad request from client: %v", err)
-	if s.cur != nil && !s.cur.reqEnded {
-		s.cur.reqEnded = true
-		if s.cur.sub != nil {
-			s.cur.sub.OnEvent(event.NewStreamEnd(event.ProtocolError))
+	if cur := s.cur; cur != nil && !cur.reqEnded {
+		// The request being received is broken: the error response takes
+		// its place (its handler may never answer), unless its response is
+		// already going out, in which case the connection ends after it.
+		s.cur = nil
+		cur.reqEnded = true
+		streaming := cur.sent && !cur.respEnded
+		cur.respEnded = true // what its sub-pipeline still says is ignored
+		if streaming {
+			cur.failed = event.ProtocolError
+		} else {
+			for i, q := range s.queue {
+				if q == cur {
+					s.queue = append(s.queue[:i], s.queue[i+1:]...)
+					break
+				}
+			}
+		}
+		if cur.sub != nil {
+			cur.sub.OnEvent(event.NewStreamEnd(event.ProtocolError))
+		}
+		cur.release()
+		if streaming {
+			s.closing = true
+			s.flush()
+			return
 		}
 	}
 	x := &exchange{s: s, keepAlive: false, reqEnded: true, respEnded: true}
