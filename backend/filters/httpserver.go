@@ -84,6 +84,7 @@ func parseHTTPOptions(args []goja.Value, i int) (httpOptions, error) {
 type serveConfig struct {
 	handler engine.Value
 	opts    httpOptions
+	static  [2][]byte // encoded constant response: [close, keep-alive]; worker-owned like the config
 }
 
 func (c *serveConfig) New(p *engine.Pipeline, next event.Target) engine.Filter {
@@ -424,7 +425,17 @@ func (s *httpServer) writeResponse(x *exchange) {
 		}
 	}
 	head := w.ResponseHead(x.head)
-	ka := x.keepAlive && !s.closing && !s.inEnded && !headerSaysClose(head.Headers)
+	if x.failed != event.NoError && !x.noBody && !noBodyStatus(head.Status) {
+		// The response broke off after its head (the upstream went away
+		// mid-body): send what there is, chunked and never terminated, and
+		// close, so the client sees a truncated response rather than a
+		// complete one with a wrong body.
+		s.buf = http1.AppendResponseHead(s.buf[:0], head, -1, false)
+		s.buf = http1.AppendChunk(s.buf, x.rbody.Bytes())
+		s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+		return
+	}
+	ka := x.keepAlive && x.failed == event.NoError && !s.closing && !s.inEnded && !headerSaysClose(head.Headers)
 	if head.Status == 101 {
 		ka = true
 	}
@@ -500,12 +511,36 @@ func (x *exchange) release() {
 }
 
 // staticResponse serves a constant Message without touching the script
-// runtime: its bytes are encoded once per keep-alive variant.
+// runtime: its bytes are encoded once (per keep-alive variant) on first use.
 func (c *serveConfig) staticResponse(w *engine.Worker, x *exchange) ([]byte, bool) {
 	if c.handler.IsFunc() || x.noBody {
 		return nil, false
 	}
-	return nil, false
+	s := x.s
+	ka := x.keepAlive && !s.closing && !s.inEnded
+	i := 0
+	if ka {
+		i = 1
+	}
+	if c.static[i] == nil {
+		head, body, _ := engine.AsMessage(c.handler.Const)
+		h := w.ResponseHead(head)
+		if noBodyStatus(h.Status) || headerSaysClose(h.Headers) {
+			return nil, false
+		}
+		var b []byte
+		size := 0
+		if body != nil {
+			size = body.Size()
+		}
+		b = http1.AppendResponseHead(b, h, size, ka)
+		if body != nil {
+			b = body.AppendTo(b)
+		}
+		c.static[i] = b
+	}
+	x.keepAlive = ka
+	return c.static[i], true
 }
 
 func headerSaysClose(hs http1.Headers) bool { return hs.HasToken("connection", "close") }

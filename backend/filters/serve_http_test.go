@@ -21,6 +21,7 @@ pipy({
 .listen('127.0.0.1:$PORT')
   .serveHTTP(
     msg => (
+      msg.head.path = msg.head.path.replace(/^\/sluice/, ''),
       msg.head.path === '/echo' ? new Message(msg.body) :
       msg.head.path === '/path' ? new Message(msg.head.method + ' ' + msg.head.path) :
       msg.head.path === '/204' ? new Message({ status: 204 }, 'must not be sent') :
