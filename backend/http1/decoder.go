@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 )
 
@@ -107,9 +108,10 @@ type Decoder struct {
 	eof  bool
 
 	// head collection
-	hbuf      []byte // partial head carried over between Feeds
-	lineStart int    // offset of the current line in the head
-	lines     int    // complete non-empty lines in the head so far
+	hbuf      []byte  // partial head carried over between Feeds
+	lineStart int     // offset of the current line in the head
+	lines     int     // complete non-empty lines in the head so far
+	lineEnds  []int32 // offsets of the LFs of the head's lines
 
 	// head parsing scratch (reused)
 	sbuf  []byte
@@ -214,6 +216,7 @@ func (d *Decoder) StartTunnel() {
 		pending = d.hbuf
 		d.hbuf = d.hbuf[:0]
 		d.lineStart, d.lines = 0, 0
+		d.lineEnds = d.lineEnds[:0]
 	}
 	d.st = stTunnel
 	if len(pending) > 0 {
@@ -449,6 +452,7 @@ func (d *Decoder) collectHead(b []byte) (int, error) {
 		}
 		pos += i + 1
 		d.lineStart = lf + 1
+		d.lineEnds = append(d.lineEnds, int32(lf))
 		if !empty {
 			continue
 		}
@@ -472,6 +476,7 @@ func (d *Decoder) collectHead(b []byte) (int, error) {
 			err = d.parseRequest(head)
 		}
 		d.hbuf = d.hbuf[:0]
+		d.lineEnds = d.lineEnds[:0]
 		if err != nil {
 			return 0, err
 		}
@@ -486,15 +491,18 @@ func (d *Decoder) headByte(b []byte, base, off int) byte {
 	return b[off-base]
 }
 
-// nextLine splits the first line (terminated by LF, an optional CR before it
-// removed) off head.
-func nextLine(head []byte) (line, rest []byte) {
-	i := bytes.IndexByte(head, '\n')
-	line, rest = head[:i], head[i+1:]
-	if len(line) > 0 && line[len(line)-1] == '\r' {
-		line = line[:len(line)-1]
+// headLine returns line k of head (0-based) without its LF and the
+// optional CR before it, using the LF offsets recorded by collectHead.
+func (d *Decoder) headLine(head []byte, k int) []byte {
+	start := 0
+	if k > 0 {
+		start = int(d.lineEnds[k-1]) + 1
 	}
-	return
+	end := int(d.lineEnds[k])
+	if end > start && head[end-1] == '\r' {
+		end--
+	}
+	return head[start:end]
 }
 
 // framing collects what the header fields say about the message body.
@@ -507,23 +515,34 @@ type framing struct {
 	teOther   bool // a coding other than chunked
 	chunked   int  // times chunked was listed
 	lastChunk bool // the last coding listed is chunked
+	upgrade   bool // an upgrade field with a value
+	connUpg   bool // the connection field lists "upgrade"
 }
 
-// parseFields parses the header field lines of head (after the start line)
-// into d.sbuf/d.spans and fills f.
-func (d *Decoder) parseFields(rest []byte, f *framing) error {
-	for {
-		line, r := nextLine(rest)
-		rest = r
-		if len(line) == 0 {
+// parseFields parses the header field lines of buf (lines 1 to the empty
+// line), records them in d.spans and fills f. buf is the decoder's private
+// copy of the head: names are lower-cased in place.
+func (d *Decoder) parseFields(buf []byte, f *framing) error {
+	for k := 1; ; k++ {
+		start := int(d.lineEnds[k-1]) + 1
+		end := int(d.lineEnds[k])
+		if end > start && buf[end-1] == '\r' {
+			end--
+		}
+		if end == start {
 			return nil
 		}
-		c := line[0]
-		if c == ' ' || c == '\t' {
+		line := buf[start:end]
+		if c := line[0]; c == ' ' || c == '\t' {
 			return d.fail(400, "obsolete line folding")
 		}
 		j := 0
-		for j < len(line) && isTchar[line[j]] {
+		for j < len(line) {
+			c := lowerTchar[line[j]]
+			if c == 0 {
+				break
+			}
+			line[j] = c
 			j++
 		}
 		if j == len(line) {
@@ -541,24 +560,22 @@ func (d *Decoder) parseFields(rest []byte, f *framing) error {
 		if j == 0 {
 			return d.fail(400, "empty header name")
 		}
-		v := trimOWS(line[j+1:])
-		for _, c := range v {
-			if !isValueChar[c] {
-				if c == '\r' {
-					return d.fail(400, "bare CR in header value")
-				}
-				return d.fail(400, "invalid character in header value")
+		vs, ve := j+1, len(line)
+		for vs < ve && (line[vs] == ' ' || line[vs] == '\t') {
+			vs++
+		}
+		for ve > vs && (line[ve-1] == ' ' || line[ve-1] == '\t') {
+			ve--
+		}
+		v := line[vs:ve]
+		if bad := invalidValueByte(v); bad >= 0 {
+			if v[bad] == '\r' {
+				return d.fail(400, "bare CR in header value")
 			}
+			return d.fail(400, "invalid character in header value")
 		}
-		no := len(d.sbuf)
-		for _, c := range line[:j] {
-			d.sbuf = append(d.sbuf, toLower[c])
-		}
-		vo := len(d.sbuf)
-		d.sbuf = append(d.sbuf, v...)
-		d.spans = append(d.spans, span{int32(no), int32(j), int32(vo), int32(len(v))})
-		name := d.sbuf[no:vo]
-		switch string(name) {
+		d.spans = append(d.spans, span{int32(start), int32(j), int32(start + vs), int32(ve - vs)})
+		switch string(line[:j]) {
 		case "host":
 			f.hosts++
 		case "content-length":
@@ -573,8 +590,49 @@ func (d *Decoder) parseFields(rest []byte, f *framing) error {
 		case "transfer-encoding":
 			f.hasTE = true
 			parseTransferEncoding(v, f)
+		case "upgrade":
+			f.upgrade = f.upgrade || len(v) > 0
+		case "connection":
+			f.connUpg = f.connUpg || hasTokenBytes(v, "upgrade")
 		}
 	}
+}
+
+// invalidValueByte returns the index of the first byte of v that may not
+// appear in a field value, or -1. It checks eight bytes at a time for the
+// common case (no CTL, no DEL; HTAB sends it to the byte loop).
+func invalidValueByte(v []byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := binary.LittleEndian.Uint64(v[i:])
+		y := x ^ (lo * 0x7f)
+		if ((x-lo*0x20)&^x|(y-lo)&^y)&hi != 0 {
+			break // a byte < 0x20 or == 0x7f somewhere in these 8
+		}
+	}
+	for ; i < len(v); i++ {
+		if !isValueChar[v[i]] {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasTokenBytes is hasToken for a []byte value and a lower-case token.
+func hasTokenBytes(v []byte, token string) bool {
+	for len(v) > 0 {
+		var elem []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			elem, v = v[:i], v[i+1:]
+		} else {
+			elem, v = v, nil
+		}
+		if equalFoldBytes(trimOWS(elem), token) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseContentLength parses 1*DIGIT, or a list of identical such values
@@ -715,68 +773,99 @@ func parseVersion(v []byte) (proto string, wellFormed bool) {
 	return "", true
 }
 
-func internMethod(m []byte) string {
-	switch string(m) {
-	case "GET":
-		return "GET"
-	case "POST":
-		return "POST"
-	case "PUT":
-		return "PUT"
-	case "HEAD":
-		return "HEAD"
-	case "DELETE":
-		return "DELETE"
-	case "OPTIONS":
-		return "OPTIONS"
-	case "PATCH":
-		return "PATCH"
-	case "CONNECT":
-		return "CONNECT"
-	case "TRACE":
-		return "TRACE"
-	}
-	return ""
-}
-
-// buildHeaders turns d.spans into a Headers slice whose strings all share s.
-func (d *Decoder) buildHeaders(s string) Headers {
-	if len(d.spans) == 0 {
-		return nil
-	}
-	hs := make(Headers, len(d.spans))
+// fillHeaders sets hs from d.spans; all strings share s.
+func (d *Decoder) fillHeaders(hs Headers, s string) {
 	for i, sp := range d.spans {
 		hs[i] = Header{
 			Name:  s[sp.no : sp.no+sp.nl],
 			Value: s[sp.vo : sp.vo+sp.vl],
 		}
 	}
-	return hs
+}
+
+// newRequestHead allocates a head together with room for n header fields
+// (one allocation for up to 16 fields). The spare capacity belongs to the
+// head, so a few Headers.Add calls do not allocate either.
+func newRequestHead(n int) (*RequestHead, Headers) {
+	switch {
+	case n == 0:
+		return new(RequestHead), nil
+	case n <= 4:
+		p := new(struct {
+			h RequestHead
+			a [4]Header
+		})
+		return &p.h, p.a[:n]
+	case n <= 8:
+		p := new(struct {
+			h RequestHead
+			a [8]Header
+		})
+		return &p.h, p.a[:n]
+	case n <= 16:
+		p := new(struct {
+			h RequestHead
+			a [16]Header
+		})
+		return &p.h, p.a[:n]
+	}
+	return new(RequestHead), make(Headers, n)
+}
+
+// newResponseHead is newRequestHead for responses.
+func newResponseHead(n int) (*ResponseHead, Headers) {
+	switch {
+	case n == 0:
+		return new(ResponseHead), nil
+	case n <= 4:
+		p := new(struct {
+			h ResponseHead
+			a [4]Header
+		})
+		return &p.h, p.a[:n]
+	case n <= 8:
+		p := new(struct {
+			h ResponseHead
+			a [8]Header
+		})
+		return &p.h, p.a[:n]
+	case n <= 16:
+		p := new(struct {
+			h ResponseHead
+			a [16]Header
+		})
+		return &p.h, p.a[:n]
+	}
+	return new(ResponseHead), make(Headers, n)
 }
 
 func (d *Decoder) parseRequest(head []byte) error {
-	line, rest := nextLine(head)
+	// One private copy of the head: validated and lower-cased in place,
+	// then turned into the single string every field of the head slices.
+	d.sbuf = append(d.sbuf[:0], head...)
+	d.spans = d.spans[:0]
+	buf := d.sbuf
+	line := d.headLine(buf, 0)
 	// method
-	i := 0
-	for i < len(line) && isTchar[line[i]] {
-		i++
+	me := 0
+	for me < len(line) && isTchar[line[me]] {
+		me++
 	}
-	if i == 0 || i == len(line) || line[i] != ' ' {
+	if me == 0 || me == len(line) || line[me] != ' ' {
 		return d.fail(400, "malformed request line")
 	}
-	method := line[:i]
-	line = line[i+1:]
 	// request-target
-	i = bytes.IndexByte(line, ' ')
+	to := me + 1
+	i := bytes.IndexByte(line[to:], ' ')
 	if i < 0 {
 		return d.fail(400, "malformed request line")
 	}
-	target := line[:i]
-	connect := string(method) == "CONNECT"
-	if !validTarget(target, connect) {
+	te := to + i
+	connect := string(line[:me]) == "CONNECT"
+	if !validTarget(line[to:te], connect) {
 		return d.fail(400, "invalid request target")
 	}
-	proto, wellFormed := parseVersion(line[i+1:])
+	proto, wellFormed := parseVersion(line[te+1:])
 	if proto == "" {
 		if wellFormed {
 			return d.fail(505, "HTTP version not supported")
@@ -784,19 +873,8 @@ func (d *Decoder) parseRequest(head []byte) error {
 		return d.fail(400, "malformed HTTP version")
 	}
 
-	d.sbuf = d.sbuf[:0]
-	d.spans = d.spans[:0]
-	m := internMethod(method)
-	mo := 0
-	if m == "" {
-		d.sbuf = append(d.sbuf, method...)
-	}
-	to := len(d.sbuf)
-	d.sbuf = append(d.sbuf, target...)
-	te := len(d.sbuf)
-
 	var f framing
-	if err := d.parseFields(rest, &f); err != nil {
+	if err := d.parseFields(buf, &f); err != nil {
 		return err
 	}
 	if f.hosts > 1 {
@@ -826,17 +904,16 @@ func (d *Decoder) parseRequest(head []byte) error {
 		return d.fail(413, "body too large")
 	}
 
-	s := string(d.sbuf)
-	if m == "" {
-		m = s[mo:to]
-	}
-	h := &RequestHead{
-		Method:   m,
+	s := string(buf)
+	h, hs := newRequestHead(len(d.spans))
+	d.fillHeaders(hs, s)
+	*h = RequestHead{
+		Method:   s[:me],
 		Path:     s[to:te],
 		Protocol: proto,
-		Headers:  d.buildHeaders(s),
+		Headers:  hs,
 	}
-	d.holdAfter = connect || h.IsUpgrade()
+	d.holdAfter = connect || f.upgrade && f.connUpg
 	d.tunnAfter = false
 	d.startMessage(h)
 	switch {
@@ -852,7 +929,10 @@ func (d *Decoder) parseRequest(head []byte) error {
 }
 
 func (d *Decoder) parseResponse(head []byte) error {
-	line, rest := nextLine(head)
+	d.sbuf = append(d.sbuf[:0], head...)
+	d.spans = d.spans[:0]
+	buf := d.sbuf
+	line := d.headLine(buf, 0)
 	if len(line) < 12 || line[8] != ' ' {
 		return d.fail(400, "malformed status line")
 	}
@@ -873,30 +953,19 @@ func (d *Decoder) parseResponse(head []byte) error {
 	if status < 100 {
 		return d.fail(400, "malformed status code")
 	}
-	var reason []byte
+	ro, re := 12, 12
 	if len(line) > 12 {
 		if line[12] != ' ' {
 			return d.fail(400, "malformed status line")
 		}
-		reason = line[13:]
-		for _, c := range reason {
-			if !isValueChar[c] {
-				return d.fail(400, "invalid character in reason phrase")
-			}
+		ro, re = 13, len(line)
+		if invalidValueByte(line[ro:re]) >= 0 {
+			return d.fail(400, "invalid character in reason phrase")
 		}
 	}
 
-	d.sbuf = d.sbuf[:0]
-	d.spans = d.spans[:0]
-	text := StatusText(status)
-	if string(reason) != text {
-		text = ""
-		d.sbuf = append(d.sbuf, reason...)
-	}
-	ro := len(d.sbuf)
-
 	var f framing
-	if err := d.parseFields(rest, &f); err != nil {
+	if err := d.parseFields(buf, &f); err != nil {
 		return err
 	}
 	if f.hasTE {
@@ -924,15 +993,14 @@ func (d *Decoder) parseResponse(head []byte) error {
 		return d.fail(413, "body too large")
 	}
 
-	s := string(d.sbuf)
-	if text == "" {
-		text = s[:ro]
-	}
-	h := &ResponseHead{
+	s := string(buf)
+	h, hs := newResponseHead(len(d.spans))
+	d.fillHeaders(hs, s)
+	*h = ResponseHead{
 		Protocol:   proto,
 		Status:     status,
-		StatusText: text,
-		Headers:    d.buildHeaders(s),
+		StatusText: s[ro:re],
+		Headers:    hs,
 	}
 	d.holdAfter = false
 	d.tunnAfter = tunnel

@@ -61,6 +61,17 @@ var toLower = func() (t [256]byte) {
 	return
 }()
 
+// lowerTchar maps token characters to their lower-case form and every
+// other byte to 0.
+var lowerTchar = func() (t [256]byte) {
+	for i := range t {
+		if isTchar[i] {
+			t[i] = toLower[i]
+		}
+	}
+	return
+}()
+
 // unhex maps a hexadecimal digit to its value, other bytes to 0xff.
 var unhex = func() (t [256]byte) {
 	for i := range t {
