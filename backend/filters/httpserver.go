@@ -1,6 +1,8 @@
 package filters
 
 import (
+	"strconv"
+
 	"github.com/dop251/goja"
 
 	"sluice/backend/engine"
@@ -145,7 +147,11 @@ type exchange struct {
 	chunked   bool
 	failed    event.ErrorCode
 	counted   bool
+	static    bool // answered by serveHTTP's constant Message
 }
+
+// staticHead marks an exchange answered by a constant Message.
+var staticHead = &http1.ResponseHead{}
 
 func newHTTPServer(p *engine.Pipeline, next event.Target, opts httpOptions) *httpServer {
 	s := &httpServer{p: p, next: next, opts: opts}
@@ -256,6 +262,13 @@ func (s *httpServer) OnMessageEnd() {
 // handle runs serveHTTP's handler for a complete request.
 func (s *httpServer) handle(x *exchange) {
 	w := s.p.W
+	if !s.serve.handler.IsFunc() {
+		// A constant response: no script runs; writeResponse encodes it.
+		x.static, x.respEnded = true, true
+		x.head = staticHead
+		s.flush()
+		return
+	}
 	v, err := s.serve.handler.Eval(s.p, w.MessageObject(x.req, x.body))
 	if err == nil {
 		err = w.Events(v, x.OnEvent)
@@ -418,10 +431,15 @@ func (s *httpServer) writeResponse(x *exchange) {
 		}
 		return
 	}
-	if s.serve != nil && x.failed == event.NoError {
+	if x.static {
 		if b, ok := s.serve.staticResponse(w, x); ok {
 			s.next.OnEvent(event.NewData(b))
 			return
+		}
+		head, body, _ := engine.AsMessage(s.serve.handler.Const)
+		x.head = head
+		if body != nil {
+			x.rbody.PushData(body)
 		}
 	}
 	head := w.ResponseHead(x.head)
@@ -441,6 +459,12 @@ func (s *httpServer) writeResponse(x *exchange) {
 	}
 	x.keepAlive = ka || head.Status == 101
 	if x.noBody || noBodyStatus(head.Status) {
+		if x.noBody && !noBodyStatus(head.Status) && !head.Headers.Has("content-length") {
+			// HEAD: say how long the body would have been.
+			h := *head
+			h.Headers = append(append(http1.Headers(nil), head.Headers...), http1.Header{Name: "content-length", Value: strconv.Itoa(x.rbody.Size())})
+			head = &h
+		}
 		s.buf = http1.AppendResponseHeadNoBody(s.buf[:0], head, ka)
 	} else {
 		s.buf = http1.AppendResponseHead(s.buf[:0], head, x.rbody.Size(), ka)

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -186,6 +187,13 @@ func prefixSpace(s string) string {
 }
 
 func serve(file string, o options) int {
+	if path := os.Getenv("SLUICE_CPUPROFILE"); path != "" {
+		// For performance work: a CPU profile of the whole run.
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	p, err := load(file, o)
 	if err != nil {
 		reportLoadError(err)
