@@ -109,6 +109,11 @@ func (w *Worker) runTask(fn func()) {
 	w.busySince.Store(time.Now().UnixNano())
 	defer func() {
 		w.busySince.Store(0)
+		if w.interrupt.Swap(false) {
+			// The watchdog fired but no script saw it: do not let it hit
+			// the next, innocent, callback.
+			w.rt.ClearInterrupt()
+		}
 		if r := recover(); r != nil {
 			logging.Errorf("[worker %d] internal error: %v\n%s", w.ID, r, debug.Stack())
 		}

@@ -600,23 +600,36 @@ func (d *Decoder) parseFields(buf []byte, f *framing) error {
 
 // invalidValueByte returns the index of the first byte of v that may not
 // appear in a field value, or -1. It checks eight bytes at a time for the
-// common case (no CTL, no DEL; HTAB sends it to the byte loop).
+// common case (no CTL, no DEL); a word with a suspicious byte (HTAB
+// included) is left to the byte loop.
 func invalidValueByte(v []byte) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	i := 0
-	for ; i+8 <= len(v); i += 8 {
-		x := binary.LittleEndian.Uint64(v[i:])
-		y := x ^ (lo * 0x7f)
-		if ((x-lo*0x20)&^x|(y-lo)&^y)&hi != 0 {
-			break // a byte < 0x20 or == 0x7f somewhere in these 8
+	if len(v) >= 8 {
+		for ; i+8 <= len(v); i += 8 {
+			if !plainWord(binary.LittleEndian.Uint64(v[i:])) {
+				goto bytewise
+			}
+		}
+		// the last, possibly overlapping, word
+		if i == len(v) || plainWord(binary.LittleEndian.Uint64(v[len(v)-8:])) {
+			return -1
 		}
 	}
+bytewise:
 	for ; i < len(v); i++ {
 		if !isValueChar[v[i]] {
 			return i
 		}
 	}
 	return -1
+}
+
+// plainWord reports that none of the eight bytes of x is below 0x20 or
+// equal to 0x7f (bytes >= 0x80, obs-text, are fine).
+func plainWord(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	y := x ^ (lo * 0x7f)
+	return ((x-lo*0x20)&^x|(y-lo)&^y)&hi == 0
 }
 
 // hasTokenBytes is hasToken for a []byte value and a lower-case token.
