@@ -702,3 +702,26 @@ func TestHeadDoesNotAliasInput(t *testing.T) {
 		t.Fatalf("head changed with the input: %+v", h)
 	}
 }
+
+// The word-at-a-time check must agree with the byte table for every byte
+// value at every position.
+func TestInvalidValueByte(t *testing.T) {
+	for n := 1; n <= 24; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				v := []byte(strings.Repeat("a\x80~ ", 6)[:n])
+				v[pos] = byte(c)
+				want := -1
+				if !isValueChar[c] {
+					want = pos
+				}
+				if got := invalidValueByte(v); got != want {
+					t.Fatalf("len %d, byte %#x at %d: got %d, want %d", n, c, pos, got, want)
+				}
+			}
+		}
+	}
+	if invalidValueByte(nil) != -1 {
+		t.Fatal("empty value")
+	}
+}
