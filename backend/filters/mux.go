@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -105,6 +106,11 @@ func (m *mux) OnEvent(e event.Event) {
 			return
 		}
 		m.inMsg = false
+		if s := m.session; s != nil && (s.closed || s.retired) && m.waiting == 0 {
+			// The session ended (or is ending) since the last request:
+			// this one goes over a fresh one.
+			m.detach()
+		}
 		if m.session == nil {
 			k, err := m.c.key.Eval(m.p)
 			if err != nil {
@@ -158,6 +164,7 @@ type muxSession struct {
 	waiting []*mux // in request order; nil when the requester went away
 	users   int
 	closed  bool
+	retired bool // the upstream said it closes the connection: no new requests
 	idle    func()
 	buf     []byte
 	interim bool // the response being decoded is a 1xx interim one
@@ -170,6 +177,7 @@ func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {
 	}
 	s.waiting = append(s.waiting, m)
 	s.dec.PushRequestMethod(head.Method)
+	head = hopByHopless(head)
 	s.buf = http1.AppendRequestHead(s.buf[:0], head, body.Size())
 	s.buf = body.AppendTo(s.buf)
 	s.sub.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
@@ -275,9 +283,56 @@ func (s *muxSession) OnMessageStart(head any) {
 		s.interim = true
 		return
 	}
+	if h, ok := head.(*http1.ResponseHead); ok {
+		if !h.KeepAlive() {
+			s.retire()
+		}
+		// Connection fields speak of the upstream connection only; the
+		// client's connection is the inbound side's business.
+		h.Headers.Del("connection")
+		h.Headers.Del("keep-alive")
+	}
 	if m := s.front(); m != nil {
 		m.next.OnEvent(&event.MessageStart{Head: head})
 	}
+}
+
+// retire stops new requests from joining the session: the upstream closes
+// the connection after the responses it owes.
+func (s *muxSession) retire() {
+	s.retired = true
+	if s.c.sessions[s.key] == s {
+		delete(s.c.sessions, s.key)
+	}
+}
+
+// hopByHopless returns head without the fields that concern the client's
+// connection (connection, keep-alive, proxy-connection): a session is
+// shared and stays open whatever one client asked of its own connection.
+// head itself is not changed.
+func hopByHopless(head *http1.RequestHead) *http1.RequestHead {
+	hop := func(name string) bool {
+		return strings.EqualFold(name, "connection") || strings.EqualFold(name, "keep-alive") ||
+			strings.EqualFold(name, "proxy-connection")
+	}
+	found := false
+	for _, f := range head.Headers {
+		if hop(f.Name) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return head
+	}
+	h := *head
+	h.Headers = make(http1.Headers, 0, len(head.Headers))
+	for _, f := range head.Headers {
+		if !hop(f.Name) {
+			h.Headers = append(h.Headers, f)
+		}
+	}
+	return &h
 }
 
 func (s *muxSession) OnData(b []byte) {
