@@ -158,6 +158,10 @@ func NewResponseDecoder(h Handler, lim Limits) *Decoder {
 	return &Decoder{h: h, lim: lim.normalize(), resp: true, st: stHead}
 }
 
+// PendingRequests returns how many pushed request methods still wait for
+// their final response.
+func (d *Decoder) PendingRequests() int { return len(d.methods) - d.mhead }
+
 // PushRequestMethod records the method of a request sent on the connection.
 // Each final (non-1xx) response consumes one entry; with none queued a
 // response is framed as a reply to GET.
@@ -212,7 +216,7 @@ func (d *Decoder) StartTunnel() {
 	case stHeld:
 		pending = d.held
 		d.held = d.held[:0]
-	case stHead:
+	case stHead: // a partial head belongs to the tunnel
 		pending = d.hbuf
 		d.hbuf = d.hbuf[:0]
 		d.lineStart, d.lines = 0, 0
@@ -468,6 +472,10 @@ func (d *Decoder) collectHead(b []byte) (int, error) {
 			d.hbuf = append(d.hbuf, b[:pos]...)
 			head = d.hbuf
 		}
+		// The head is complete: nothing is pending any more (a callback
+		// calling StartTunnel must not see it). head stays valid: nothing
+		// appends to hbuf before the parser has copied it.
+		d.hbuf = d.hbuf[:0]
 		d.lineStart, d.lines = 0, 0
 		var err error
 		if d.resp {
@@ -475,7 +483,6 @@ func (d *Decoder) collectHead(b []byte) (int, error) {
 		} else {
 			err = d.parseRequest(head)
 		}
-		d.hbuf = d.hbuf[:0]
 		d.lineEnds = d.lineEnds[:0]
 		if err != nil {
 			return 0, err

@@ -725,3 +725,29 @@ func TestInvalidValueByte(t *testing.T) {
 		t.Fatal("empty value")
 	}
 }
+
+func TestResponseStartTunnelFromCallback(t *testing.T) {
+	// a caller that tunnels on its own after a response: the head that was
+	// just parsed must not leak into the tunnel, however the input is split
+	in := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokraw bytes"
+	want := lines("res HTTP/1.1 200 OK | content-length=2", `data "ok"`, "end", `tunnel "raw bytes"`)
+	for k := 1; k < len(in); k++ {
+		r := &recorder{}
+		var d *Decoder
+		r.onEnd = func() { d.StartTunnel() }
+		d = NewResponseDecoder(r, Limits{})
+		d.PushRequestMethod("GET")
+		if d.PendingRequests() != 1 {
+			t.Fatal("PendingRequests")
+		}
+		if err := d.Feed([]byte(in[:k])); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Feed([]byte(in[k:])); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.String(); got != want || d.PendingRequests() != 0 {
+			t.Fatalf("split at %d:\n%s", k, got)
+		}
+	}
+}
