@@ -121,7 +121,8 @@ func run(ctx context.Context, o options) error {
 	defer os.RemoveAll(b.dir)
 
 	m := readMachine()
-	fmt.Printf("machine: %d CPUs available (nproc), %d in /proc/cpuinfo, %s\n", runtime.NumCPU(), m.CPUs, m.Model)
+	fmt.Printf("machine: %d CPUs available (nproc), %d in /proc/cpuinfo, %s; load average %s at start\n",
+		runtime.NumCPU(), m.CPUs, m.Model, m.LoadAvg)
 	cpus := allowedCPUs()
 	_, tasksetErr := exec.LookPath("taskset")
 	switch {

@@ -111,12 +111,18 @@ func vmRSS(pid int) int64 {
 
 // machine describes the host for the report header.
 type machine struct {
-	CPUs  int    // logical CPUs listed in /proc/cpuinfo
-	Model string // the first "model name"
+	CPUs    int    // logical CPUs listed in /proc/cpuinfo
+	Model   string // the first "model name"
+	LoadAvg string // the 1, 5 and 15 minute load averages
 }
 
 func readMachine() machine {
-	m := machine{Model: "unknown"}
+	m := machine{Model: "unknown", LoadAvg: "unknown"}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return m
