@@ -139,6 +139,7 @@ type exchange struct {
 	noBody    bool // response carries no body (HEAD)
 	sub       *engine.Pipeline
 	reqEnded  bool
+	expect100 bool // owes the client a 100 Continue once it is at the front
 
 	head      any
 	rbody     event.Data
@@ -217,8 +218,12 @@ func (s *httpServer) OnMessageStart(head any) {
 	s.cur = x
 	x.counted = true
 	s.p.W.Program.Inflight.Add(1)
-	if req.ExpectContinue() && len(s.queue) == 1 {
-		s.next.OnEvent(event.NewData([]byte("HTTP/1.1 100 Continue\r\n\r\n")))
+	if req.ExpectContinue() {
+		if len(s.queue) == 1 {
+			s.next.OnEvent(event.NewData([]byte(continueLine)))
+		} else {
+			x.expect100 = true // sent when the responses before it are out
+		}
 	}
 	if s.demux != nil {
 		x.sub = s.p.Sub(s.demux.ref, true, x)
@@ -233,6 +238,7 @@ func (s *httpServer) OnData(b []byte) {
 	if x == nil {
 		return
 	}
+	x.expect100 = false // the client did not wait for it
 	c := make([]byte, len(b))
 	copy(c, b)
 	if x.sub != nil {
@@ -375,6 +381,12 @@ func (s *httpServer) flush() {
 				s.finish()
 			}
 			return
+		}
+		if x.expect100 {
+			x.expect100 = false
+			if !x.reqEnded && x.head == nil {
+				s.next.OnEvent(event.NewData([]byte(continueLine)))
+			}
 		}
 		if !x.respEnded {
 			if x.head != nil && !x.sent && x.rbody.Size() > s.opts.bufferSize {
@@ -566,6 +578,8 @@ func (c *serveConfig) staticResponse(w *engine.Worker, x *exchange) ([]byte, boo
 	x.keepAlive = ka
 	return c.static[i], true
 }
+
+const continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
 
 func headerSaysClose(hs http1.Headers) bool { return hs.HasToken("connection", "close") }
 

@@ -375,3 +375,17 @@ pipy({
 		t.Fatalf("upstream header lost: %v", r.Header)
 	}
 }
+
+func TestProxyExpectContinuePipelined(t *testing.T) {
+	// Behind a slow request, the 100 Continue waits for the responses
+	// before it, then comes.
+	env := startProxy(t)
+	c := dial(t, env.proxy.addr)
+	c.write("GET /up/slow?delay=200 HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	mustEqual(t, "first", c.response("GET").body, "GET /up/slow?delay=200")
+	c.expect("HTTP/1.1 100 Continue\r\n\r\n")
+	c.write("hello")
+	r := c.response("POST")
+	mustEqual(t, "second", r.body, "hello")
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -351,4 +352,44 @@ func TestServeHTTPEndlessLoopInterrupted(t *testing.T) {
 		c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 		c.expect(helloWire)
 	}
+}
+
+func TestServeHTTPExpectContinuePipelined(t *testing.T) {
+	// A request waiting for 100 Continue behind another one gets it once
+	// the responses before it are out.
+	in := run(t, appScript, nil)
+	c := dial(t, in.addr)
+	c.write("GET /path HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	mustEqual(t, "first", c.response("GET").body, "GET /path")
+	c.expect("HTTP/1.1 100 Continue\r\n\r\n")
+	c.write("hello")
+	mustEqual(t, "second", c.response("POST").body, "hello")
+}
+
+func TestServeHTTPExpectContinueBodySentAnyway(t *testing.T) {
+	// A client that sends the body without waiting gets at most one 100,
+	// and never a stray one after the final response.
+	in := run(t, appScript, nil)
+	c := dial(t, in.addr)
+	c.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello" +
+		"GET /path HTTP/1.1\r\nHost: x\r\n\r\n")
+	r := c.response("POST")
+	if r.StatusCode == 100 { // allowed, though the body is already there
+		r = c.response("POST")
+	}
+	mustEqual(t, "first", r.body, "hello")
+	mustEqual(t, "second", c.response("GET").body, "GET /path")
+}
+
+func TestServeHTTPClientHalfClose(t *testing.T) {
+	// A client that shuts down its sending side after the requests still
+	// gets every response, then the server closes.
+	in := run(t, appScript, nil)
+	c := dial(t, in.addr)
+	c.write("GET /path HTTP/1.1\r\nHost: x\r\n\r\nGET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.c.(*net.TCPConn).CloseWrite()
+	mustEqual(t, "first", c.response("GET").body, "GET /path")
+	mustEqual(t, "second length", len(c.response("GET").body), 1<<20)
+	c.expectClosed()
 }
