@@ -146,6 +146,7 @@ type exchange struct {
 	respEnded bool
 	sent      bool // head is on the wire
 	chunked   bool
+	raw       bool // streamed unframed to an HTTP/1.0 client, ended by closing
 	failed    event.ErrorCode
 	counted   bool
 	static    bool // answered by serveHTTP's constant Message
@@ -312,9 +313,15 @@ func (x *exchange) OnEvent(e event.Event) {
 		if x.head == nil {
 			return
 		}
-		if x.sent && x.chunked {
-			s.buf = http1.AppendChunk(s.buf[:0], e.Bytes())
-			s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+		if x.sent {
+			switch {
+			case x.chunked:
+				s.buf = http1.AppendChunk(s.buf[:0], e.Bytes())
+				s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+			case x.raw:
+				s.next.OnEvent(event.NewData(e.Bytes()))
+			}
+			// otherwise the response has no body (HEAD, 204, 304): dropped
 			return
 		}
 		x.rbody.PushData(e)
@@ -350,8 +357,8 @@ func (s *httpServer) front() *exchange {
 	return s.queue[0]
 }
 
-// startStreaming sends the front response's head with chunked framing and
-// what it has of the body.
+// startStreaming sends the front response's head with chunked framing (or
+// none, for HTTP/1.0) and what it has of the body.
 func (s *httpServer) startStreaming(x *exchange) {
 	w := s.p.W
 	head := w.ResponseHead(x.head)
@@ -359,6 +366,17 @@ func (s *httpServer) startStreaming(x *exchange) {
 	x.keepAlive = ka
 	if x.noBody || noBodyStatus(head.Status) {
 		s.buf = http1.AppendResponseHeadNoBody(s.buf[:0], head, ka)
+		x.rbody.Clear()
+	} else if x.req != nil && x.req.Protocol == "HTTP/1.0" {
+		// HTTP/1.0 has no chunked coding: the body goes out unframed and
+		// the end of the connection ends it.
+		h := *head
+		h.Headers = append(http1.Headers(nil), head.Headers...)
+		h.Headers.Del("content-length")
+		x.keepAlive = false
+		s.buf = http1.AppendResponseHeadNoBody(s.buf[:0], &h, false)
+		s.buf = x.rbody.AppendTo(s.buf)
+		x.raw = true
 		x.rbody.Clear()
 	} else {
 		s.buf = http1.AppendResponseHead(s.buf[:0], head, -1, ka)
@@ -460,8 +478,15 @@ func (s *httpServer) writeResponse(x *exchange) {
 		// mid-body): send what there is, chunked and never terminated, and
 		// close, so the client sees a truncated response rather than a
 		// complete one with a wrong body.
-		s.buf = http1.AppendResponseHead(s.buf[:0], head, -1, false)
-		s.buf = http1.AppendChunk(s.buf, x.rbody.Bytes())
+		if x.req != nil && x.req.Protocol == "HTTP/1.0" {
+			// No chunked coding: the content-length the head carries
+			// (if any) tells the client what it missed.
+			s.buf = http1.AppendResponseHeadNoBody(s.buf[:0], head, false)
+			s.buf = x.rbody.AppendTo(s.buf)
+		} else {
+			s.buf = http1.AppendResponseHead(s.buf[:0], head, -1, false)
+			s.buf = http1.AppendChunk(s.buf, x.rbody.Bytes())
+		}
 		s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
 		return
 	}

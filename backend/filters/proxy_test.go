@@ -389,3 +389,41 @@ func TestProxyExpectContinuePipelined(t *testing.T) {
 	r := c.response("POST")
 	mustEqual(t, "second", r.body, "hello")
 }
+
+func TestProxyHTTP10Client(t *testing.T) {
+	env := startProxy(t)
+	for _, tc := range []struct {
+		name, path string
+		size       int
+	}{
+		{"small", "/up/x?size=100", 100},
+		{"1MiB", "/up/x?size=1048576", 1 << 20},
+		{"1MiB chunked upstream", "/sluice/big", 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, env.proxy.addr)
+			c.write("GET " + tc.path + " HTTP/1.0\r\n\r\n")
+			head := readHead(t, c)
+			if strings.Contains(strings.ToLower(head), "chunked") {
+				t.Fatalf("chunked response to an HTTP/1.0 request: %q", head)
+			}
+			body, err := io.ReadAll(c.br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustEqual(t, "body length", len(body), tc.size)
+		})
+	}
+	t.Run("truncated upstream", func(t *testing.T) {
+		c := dial(t, env.proxy.addr)
+		c.write("GET /broken/x HTTP/1.0\r\n\r\n")
+		resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+		if err != nil {
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err == nil {
+			t.Fatalf("a truncated response looked complete: %d %q", resp.StatusCode, b)
+		}
+	})
+}

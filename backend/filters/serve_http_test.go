@@ -393,3 +393,58 @@ func TestServeHTTPClientHalfClose(t *testing.T) {
 	mustEqual(t, "second length", len(c.response("GET").body), 1<<20)
 	c.expectClosed()
 }
+
+func TestServeHTTPBigResponseToHTTP10(t *testing.T) {
+	// HTTP/1.0 has no chunked coding: a streamed response goes out
+	// unframed and the connection closes after it.
+	in := run(t, appScript, nil)
+	for _, req := range []string{
+		"GET /big HTTP/1.0\r\n\r\n",
+		"GET /big HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	} {
+		c := dial(t, in.addr)
+		c.write(req)
+		head := readHead(t, c)
+		if strings.Contains(strings.ToLower(head), "chunked") {
+			t.Fatalf("chunked response to an HTTP/1.0 request: %q", head)
+		}
+		body, err := io.ReadAll(c.br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustEqualBytes(t, "body", body, bytes.Repeat([]byte("abcdefghijklmnop"), 65536))
+	}
+}
+
+func TestDemuxHTTPStreamedResponseToHEAD(t *testing.T) {
+	// A response body that comes in several pieces is streamed; for HEAD
+	// (and 204/304) none of it goes out, and the head goes out once.
+	in := run(t, `
+pipy({
+  _part: 'x'.repeat(20000),
+})
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('request')
+.pipeline('request')
+  .replaceMessage(
+    msg => [
+      new MessageStart({ status: msg.head.path === '/204' ? 204 : 200 }),
+      new Data(_part),
+      new Data(_part),
+      new Data(_part),
+      new MessageEnd(),
+    ]
+  )
+`, nil)
+	c := dial(t, in.addr)
+	c.write("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	r := c.response("HEAD")
+	mustEqual(t, "HEAD status", r.StatusCode, 200)
+	r = c.response("GET")
+	mustEqual(t, "204 status", r.StatusCode, 204)
+	r = c.response("GET")
+	mustEqual(t, "GET status", r.StatusCode, 200)
+	mustEqual(t, "GET body length", len(r.body), 60000)
+	c.write("GET /204 HTTP/1.1\r\nHost: x\r\n\r\n")
+	mustEqual(t, "last status", c.response("GET").StatusCode, 204)
+}
