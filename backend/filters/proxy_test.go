@@ -427,3 +427,73 @@ func TestProxyHTTP10Client(t *testing.T) {
 		}
 	})
 }
+
+func TestProxyScriptEditsHeads(t *testing.T) {
+	up := newUpstream(t, goApp())
+	in := run(t, `
+pipy()
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('request')
+.pipeline('request')
+  .handleMessageStart(
+    msg => (
+      msg.head.headers['x-client'] = 'via ' + msg.head.headers['x-client'],
+      msg.head.path = msg.head.path.replace('/edit/', '/up/')
+    )
+  )
+  .muxHTTP('connection', '$UP')
+  .handleMessageStart(
+    msg => (
+      msg.head.headers['x-response'] = 'added',
+      msg.head.headers['x-status'] = msg.head.status + ' ' + msg.head.statusText
+    )
+  )
+.pipeline('connection')
+  .connect('$UP')
+`, nil, "$UP", up.addr)
+	cl := newClient(t)
+	for range 2 {
+		req, _ := http.NewRequest("GET", in.url("/edit/a%20b?x=1&y=%2F"), nil)
+		req.Header.Set("X-Client", "me")
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		mustEqual(t, "status", resp.Status, "207 Multi-Status")
+		mustEqual(t, "body", string(b), "GET /up/a%20b?x=1&y=%2F")
+		mustEqual(t, "request header", resp.Header.Get("X-Seen-Header"), "via me")
+		mustEqual(t, "added response header", resp.Header.Get("X-Response"), "added")
+		mustEqual(t, "status seen by script", resp.Header.Get("X-Status"), "207 Multi-Status")
+		mustEqual(t, "set-cookie", resp.Header.Values("Set-Cookie"), []string{"a=1", "b=2"})
+		mustEqual(t, "content-length", resp.ContentLength, len(b))
+	}
+}
+
+func TestProxyManyPipelined(t *testing.T) {
+	env := startProxy(t)
+	c := dial(t, env.proxy.addr)
+	var sb strings.Builder
+	var want []string
+	for i := range 60 {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&sb, "GET /up/%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+			want = append(want, fmt.Sprintf("GET /up/%d", i))
+		case 1:
+			fmt.Fprintf(&sb, "GET /other/%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+			want = append(want, fmt.Sprintf("other /other/%d", i))
+		case 2:
+			fmt.Fprintf(&sb, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n%03d\r\n0\r\n\r\n", i)
+			want = append(want, fmt.Sprintf("%03d", i))
+		case 3:
+			fmt.Fprintf(&sb, "GET /sluice/path HTTP/1.1\r\nHost: x\r\n\r\n")
+			want = append(want, "GET /path")
+		}
+	}
+	c.write(sb.String())
+	for i, w := range want {
+		mustEqual(t, fmt.Sprintf("response %d", i), c.response("GET").body, w)
+	}
+}
