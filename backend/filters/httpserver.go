@@ -147,6 +147,7 @@ type exchange struct {
 	sent      bool // head is on the wire
 	chunked   bool
 	raw       bool // streamed unframed to an HTTP/1.0 client, ended by closing
+	skipped   int  // body bytes of a response to HEAD, counted and dropped
 	failed    event.ErrorCode
 	counted   bool
 	static    bool // answered by serveHTTP's constant Message
@@ -324,6 +325,11 @@ func (x *exchange) OnEvent(e event.Event) {
 			// otherwise the response has no body (HEAD, 204, 304): dropped
 			return
 		}
+		if x.noBody {
+			// HEAD: only the length of the body matters (for content-length).
+			x.skipped += e.Size()
+			return
+		}
 		x.rbody.PushData(e)
 		if x == s.front() && x.rbody.Size() > s.opts.bufferSize {
 			s.startStreaming(x)
@@ -499,7 +505,7 @@ func (s *httpServer) writeResponse(x *exchange) {
 		if x.noBody && !noBodyStatus(head.Status) && !head.Headers.Has("content-length") {
 			// HEAD: say how long the body would have been.
 			h := *head
-			h.Headers = append(append(http1.Headers(nil), head.Headers...), http1.Header{Name: "content-length", Value: strconv.Itoa(x.rbody.Size())})
+			h.Headers = append(append(http1.Headers(nil), head.Headers...), http1.Header{Name: "content-length", Value: strconv.Itoa(x.rbody.Size() + x.skipped)})
 			head = &h
 		}
 		s.buf = http1.AppendResponseHeadNoBody(s.buf[:0], head, ka)

@@ -175,8 +175,11 @@ func TestServeHTTPNoBodyResponses(t *testing.T) {
 	t.Run("HEAD", func(t *testing.T) {
 		c := dial(t, in.addr)
 		c.write("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.expect("HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: keep-alive\r\n\r\n")
+		c.write("HEAD /big HTTP/1.1\r\nHost: x\r\n\r\n")
 		r := c.response("HEAD")
 		mustEqual(t, "status", r.StatusCode, 200)
+		mustEqual(t, "content-length", r.ContentLength, 1<<20)
 		mustEqual(t, "body", r.body, "")
 		// If a body had been sent, it would be read as the next response.
 		c.write("GET /path HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -440,6 +443,7 @@ pipy({
 	c.write("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	r := c.response("HEAD")
 	mustEqual(t, "HEAD status", r.StatusCode, 200)
+	mustEqual(t, "HEAD content-length", r.ContentLength, 60000)
 	r = c.response("GET")
 	mustEqual(t, "204 status", r.StatusCode, 204)
 	r = c.response("GET")
