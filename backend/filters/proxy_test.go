@@ -119,7 +119,14 @@ func startProxy(t *testing.T, opts ...runOpt) *proxyEnv {
 	broken := rawUpstream(t, func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)
-		if _, err := readRequestHead(br); err != nil {
+		req, err := readRequestHead(br)
+		if err != nil {
+			return
+		}
+		if strings.Contains(req.URL.Path, "big") {
+			// Enough for the proxy to start streaming, then gone.
+			io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n")
+			c.Write(bigBody(50000))
 			return
 		}
 		io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten b")
@@ -322,20 +329,29 @@ pipy()
 
 func TestProxyUpstreamClosesMidResponse(t *testing.T) {
 	env := startProxy(t)
+	for _, path := range []string{"/broken/small", "/broken/big"} {
+		t.Run(path, func(t *testing.T) {
+			c := dial(t, env.proxy.addr)
+			c.write("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+			if err != nil {
+				return // the connection closed: the client sees the failure
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode == 200 {
+				t.Fatalf("a truncated upstream response reached the client as a complete one: %d, %d bytes", resp.StatusCode, len(b))
+			}
+			if err == nil && resp.StatusCode < 500 {
+				t.Fatalf("status %d, body %q", resp.StatusCode, b)
+			}
+			c.expectClosed()
+		})
+	}
+	// Others are not affected.
 	c := dial(t, env.proxy.addr)
-	c.write("GET /broken/x HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
-	if err != nil {
-		return // the connection closed: the client sees the failure
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err == nil && resp.StatusCode == 200 {
-		t.Fatalf("a truncated upstream response reached the client as a complete one: %d %q", resp.StatusCode, b)
-	}
-	if err == nil && resp.StatusCode < 500 {
-		t.Fatalf("status %d, body %q", resp.StatusCode, b)
-	}
+	c.write("GET /up/fine HTTP/1.1\r\nHost: x\r\n\r\n")
+	mustEqual(t, "body", c.response("GET").body, "GET /up/fine")
 }
 
 func TestProxyBadRequestBody(t *testing.T) {

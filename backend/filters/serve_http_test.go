@@ -49,6 +49,18 @@ func TestServeHTTPExactBytes(t *testing.T) {
 			// Nothing else came with it: the next bytes are the next response.
 			c.write("GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
 			c.expect(helloWire)
+			c.write("POST /with-body HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
+			c.expect(helloWire)
+			c.write("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+			c.expect("HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: keep-alive\r\n\r\n")
+			c.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			c.expect("HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\nHi, there!\n")
+			c.expectClosed()
+
+			c = dial(t, in.addr)
+			c.write("GET / HTTP/1.0\r\n\r\n")
+			c.expect("HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\nHi, there!\n")
+			c.expectClosed()
 		})
 	}
 }
