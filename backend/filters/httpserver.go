@@ -129,7 +129,13 @@ type httpServer struct {
 	done    bool // StreamEnd went out
 	tunnel  *exchange
 	buf     []byte
+	lastReq bool // a request said the connection ends after it
 }
+
+// pastLast reports that the request after which the connection ends has
+// been received whole: what the client sends after it is not processed
+// (RFC 9112, 9.6).
+func (s *httpServer) pastLast() bool { return s.lastReq && s.cur == nil }
 
 type exchange struct {
 	s         *httpServer
@@ -170,7 +176,7 @@ func (s *httpServer) Reset() {
 		s.cur.release()
 	}
 	s.queue, s.cur, s.tunnel = s.queue[:0], nil, nil
-	s.inEnded, s.closing, s.done = false, false, false
+	s.inEnded, s.closing, s.done, s.lastReq = false, false, false, false
 	s.dec = http1.NewRequestDecoder(s, s.opts.limits)
 }
 
@@ -189,9 +195,17 @@ func (s *httpServer) OnEvent(e event.Event) {
 			}
 			return
 		}
+		if s.pastLast() {
+			return
+		}
 		for _, c := range e.Chunks() {
 			if err := s.dec.Feed(c); err != nil {
-				s.badRequest(err)
+				if !s.pastLast() {
+					s.badRequest(err)
+				}
+				return
+			}
+			if s.pastLast() {
 				return
 			}
 		}
@@ -214,8 +228,12 @@ func (s *httpServer) OnEvent(e event.Event) {
 
 // OnMessageStart, OnData and OnMessageEnd receive decoded requests.
 func (s *httpServer) OnMessageStart(head any) {
+	if s.lastReq {
+		return // see pastLast
+	}
 	req := head.(*http1.RequestHead)
 	x := &exchange{s: s, req: req, keepAlive: req.KeepAlive(), noBody: req.Method == "HEAD"}
+	s.lastReq = !x.keepAlive
 	s.queue = append(s.queue, x)
 	s.cur = x
 	x.counted = true

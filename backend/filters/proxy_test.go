@@ -513,3 +513,29 @@ func TestProxyManyPipelined(t *testing.T) {
 		mustEqual(t, fmt.Sprintf("response %d", i), c.response("GET").body, w)
 	}
 }
+
+func TestProxyNothingForwardedAfterConnectionClose(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		fmt.Fprint(w, r.URL.Path)
+	})
+	up := newUpstream(t, mux)
+	in := run(t, muxScript, []runOpt{threads(1)}, "$UP", up.addr, "$MUXOPTS", "{}")
+	c := dial(t, in.addr)
+	c.write("GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
+		"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+	mustEqual(t, "first", c.response("GET").body, "/a")
+	c.expectClosed()
+	// Over the same upstream session, so /b would have come before /c.
+	c = dial(t, in.addr)
+	c.write("GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	mustEqual(t, "next", c.response("GET").body, "/c")
+	mu.Lock()
+	defer mu.Unlock()
+	mustEqual(t, "requests seen upstream", seen, []string{"GET /a", "GET /c"})
+}

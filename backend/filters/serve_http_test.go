@@ -464,3 +464,28 @@ pipy({
 	c.write("GET /204 HTTP/1.1\r\nHost: x\r\n\r\n")
 	mustEqual(t, "last status", c.response("GET").StatusCode, 204)
 }
+
+func TestServeHTTPNothingAfterConnectionClose(t *testing.T) {
+	// Requests that follow a "connection: close" (or an HTTP/1.0 request
+	// without keep-alive) on the same connection are not processed.
+	in := run(t, `
+pipy({
+  _g: { n: 0 },
+})
+.listen('127.0.0.1:$PORT')
+  .serveHTTP(msg => new Message(msg.head.path + ' ' + (++_g.n)))
+`, []runOpt{threads(1)})
+	for i, first := range []string{
+		"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.0\r\n\r\n",
+	} {
+		c := dial(t, in.addr)
+		c.write(first + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGARBAGE\r\n\r\n")
+		r := c.response("GET")
+		mustEqual(t, "first", r.body, fmt.Sprintf("/a %d", 2*i+1))
+		c.expectClosed()
+		c = dial(t, in.addr)
+		c.write("GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+		mustEqual(t, "next connection", c.response("GET").body, fmt.Sprintf("/c %d", 2*i+2))
+	}
+}
