@@ -38,8 +38,8 @@ type options struct {
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	var o options
+// newFlags defines the command's flags on a fresh set bound to o.
+func newFlags(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("sluice", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "")
@@ -52,15 +52,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.listFilters, "list-filters", false, "")
 	fs.BoolVar(&o.helpFilters, "help-filters", false, "")
 	fs.DurationVar(&o.budget, "callback-budget", 5*time.Second, "")
+	return fs
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := newFlags(&o)
 
 	// Flags may come before or after the script, as with Pipy.
 	var flagArgs, positional []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if strings.HasPrefix(a, "-") && a != "-" {
+			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if fs.Lookup(name) == nil {
+				// Name the option as it was typed, as Pipy does.
+				fmt.Fprintf(stderr, "sluice: unknown option: %s\n\n", strings.SplitN(a, "=", 2)[0])
+				usage(stderr)
+				return 2
+			}
 			flagArgs = append(flagArgs, a)
-			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && (name == "threads" || name == "log-level" || name == "callback-budget") && i+1 < len(args) {
+			if !hasValue && (name == "threads" || name == "log-level" || name == "callback-budget") && i+1 < len(args) {
 				flagArgs = append(flagArgs, args[i+1])
 				i++
 			}
@@ -69,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		positional = append(positional, a)
 	}
 	if err := fs.Parse(flagArgs); err != nil {
-		fmt.Fprintf(stderr, "sluice: %v\n\n", strings.TrimPrefix(err.Error(), "flag provided but not defined: "))
+		fmt.Fprintf(stderr, "sluice: %v\n\n", err)
 		usage(stderr)
 		return 2
 	}
@@ -213,12 +225,14 @@ func serve(file string, o options) int {
 		default:
 		}
 	}, func() { syscall.Kill(os.Getpid(), syscall.SIGHUP) })
+	// Catch the signals before the listeners open: once "Listening on port"
+	// is logged, a SIGHUP must reload rather than kill the process.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	if err := srv.Start(p); err != nil {
 		logging.Errorf("%v", err)
 		return 1
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	for {
 		select {
 		case code := <-exit:
