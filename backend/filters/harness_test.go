@@ -67,14 +67,17 @@ type runOpts struct {
 	threads int
 	budget  time.Duration
 	files   map[string]string
+	// upstream: the instance serves another one, whose sessions may
+	// outlive the test's clients.
+	upstream bool
 }
 
 type runOpt func(*runOpts)
 
 func threads(n int) runOpt                 { return func(o *runOpts) { o.threads = n } }
 func budget(d time.Duration) runOpt        { return func(o *runOpts) { o.budget = d } }
+func asUpstream() runOpt                   { return func(o *runOpts) { o.upstream = true } }
 func files(fs map[string]string) runOpt    { return func(o *runOpts) { o.files = fs } }
-func withFile(name, src string) runOpt     { return func(o *runOpts) { o.files[name] = src } }
 func (i *instance) url(path string) string { return "http://" + i.addr + path }
 
 // run loads main.js (with $PORT replaced by a free port, and the other
@@ -104,6 +107,15 @@ func run(t testing.TB, src string, opts []runOpt, kv ...any) *instance {
 	t.Cleanup(func() {
 		srv.StopListening()
 		prog.Stop()
+		if t.Failed() {
+			return
+		}
+		// The clients are gone by now (their cleanups ran first): nothing
+		// may be left counted as in flight or connected.
+		waitFor(t, "requests in flight to drain", 3*time.Second, func() bool { return prog.Inflight.Load() == 0 })
+		if !o.upstream {
+			waitFor(t, "inbound connections to close", 3*time.Second, func() bool { return srv.Connections() == 0 })
+		}
 	})
 	return &instance{srv: srv, prog: prog, addr: fmt.Sprintf("127.0.0.1:%d", port)}
 }

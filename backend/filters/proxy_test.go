@@ -115,7 +115,7 @@ func startProxy(t *testing.T, opts ...runOpt) *proxyEnv {
 	t.Helper()
 	env := &proxyEnv{up: newUpstream(t, goApp()), other: newUpstream(t, goApp())}
 	env.down = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	sl := run(t, appScript, nil)
+	sl := run(t, appScript, []runOpt{asUpstream()})
 	broken := rawUpstream(t, func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)

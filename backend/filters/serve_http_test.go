@@ -339,7 +339,9 @@ func TestServeHTTPEndlessLoopInterrupted(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl := &http.Client{Timeout: ioTimeout}
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			cl := &http.Client{Transport: tr, Timeout: ioTimeout}
 			resp, err := cl.Get(in.url("/path"))
 			if err != nil {
 				errs <- err
