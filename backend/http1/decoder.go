@@ -732,9 +732,12 @@ func parseTransferEncoding(v []byte, f *framing) {
 }
 
 // validTarget checks a request-target: visible characters only (obs-text
-// allowed), and one of the RFC 9112 §3.2 forms: origin-form ("/..."),
-// asterisk-form ("*"), absolute-form ("scheme:..."), or — for CONNECT —
-// authority-form. Percent signs before any "?" must start a %XX escape.
+// allowed) in one of the RFC 9112 §3.2 forms: origin-form ("/..."),
+// asterisk-form ("*"), absolute-form ("scheme:..."; an authority after
+// "//" must be valid), or — for CONNECT, and only for it — authority-form
+// (host:port). Like net/http, a "%" before any "?" must start a %XX escape,
+// except in the opaque part of an absolute-form ("scheme:x" where x does not
+// start with "/").
 func validTarget(t []byte, connect bool) bool {
 	if len(t) == 0 {
 		return false
@@ -745,8 +748,13 @@ func validTarget(t []byte, connect bool) bool {
 		}
 	}
 	switch {
-	case connect, t[0] == '/':
+	case connect:
+		if !validAuthority(t, true) {
+			return false
+		}
+	case t[0] == '/':
 	case len(t) == 1 && t[0] == '*':
+		return true
 	default:
 		// absolute-form: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
 		i := 0
@@ -763,6 +771,19 @@ func validTarget(t []byte, connect bool) bool {
 		if i == 0 || i == len(t) || t[i] != ':' {
 			return false
 		}
+		rest := t[i+1:]
+		if len(rest) == 0 || rest[0] != '/' {
+			return true // opaque
+		}
+		if len(rest) > 1 && rest[1] == '/' {
+			a := rest[2:]
+			if k := bytes.IndexAny(a, "/?"); k >= 0 {
+				a = a[:k]
+			}
+			if !validAuthority(a, false) {
+				return false
+			}
+		}
 	}
 	for i := 0; i < len(t); i++ {
 		switch t[i] {
@@ -775,6 +796,57 @@ func validTarget(t []byte, connect bool) bool {
 		}
 	}
 	return true
+}
+
+// validAuthority checks [ userinfo "@" ] host [ ":" port ] (RFC 3986
+// §3.2), host being a reg-name or a bracketed IPv6/IPvFuture literal. For
+// CONNECT (needPort) host and port must both be present. Percent-escapes
+// are checked by the caller.
+func validAuthority(a []byte, needPort bool) bool {
+	if i := bytes.LastIndexByte(a, '@'); i >= 0 {
+		for _, c := range a[:i] {
+			if !isRegNameChar[c] && c != ':' {
+				return false
+			}
+		}
+		a = a[i+1:]
+	}
+	var host, port []byte
+	hasPort := false
+	if len(a) > 0 && a[0] == '[' {
+		j := bytes.IndexByte(a, ']')
+		if j < 2 {
+			return false
+		}
+		for _, c := range a[1:j] {
+			if unhex[c] == 0xff && c != ':' && c != '.' && c != 'v' && c != 'V' {
+				return false
+			}
+		}
+		host = a[:j+1]
+		if rest := a[j+1:]; len(rest) > 0 {
+			if rest[0] != ':' {
+				return false
+			}
+			port, hasPort = rest[1:], true
+		}
+	} else {
+		host = a
+		if j := bytes.IndexByte(a, ':'); j >= 0 {
+			host, port, hasPort = a[:j], a[j+1:], true
+		}
+		for _, c := range host {
+			if !isRegNameChar[c] {
+				return false
+			}
+		}
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return !needPort || len(host) > 0 && hasPort && len(port) > 0
 }
 
 // parseVersion classifies "HTTP/x.y": ok for 1.0/1.1; wellFormed for any

@@ -144,6 +144,21 @@ var requestCases = []decodeCase{
 	{name: "target with control char", in: "GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
 	{name: "target with DEL", in: "GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
 	{name: "target not in a known form", in: "GET index.html HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
+	{
+		name: "absolute-form with userinfo, port, IPv6 and opaque targets",
+		in: "GET http://u:p@h.example:8080/x HTTP/1.1\r\nHost: a\r\n\r\n" +
+			"GET http://[::1]/ HTTP/1.1\r\nHost: a\r\n\r\n" +
+			"GET urn:%zz HTTP/1.1\r\nHost: a\r\n\r\n",
+		want: lines("req GET http://u:p@h.example:8080/x HTTP/1.1 | host=a", "end",
+			"req GET http://[::1]/ HTTP/1.1 | host=a", "end",
+			"req GET urn:%zz HTTP/1.1 | host=a", "end"),
+	},
+	{name: "absolute-form with bad host", in: "GET http://exa#mple/ HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
+	{name: "absolute-form with bad port", in: "GET http://example:8o/ HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
+	{name: "absolute-form with bad escape in host", in: "GET http://a%zz/ HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
+	{name: "CONNECT without port", in: "CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n", want: "err 400 invalid request target"},
+	{name: "CONNECT with a path", in: "CONNECT /rpc HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
+	{name: "CONNECT to IPv6", in: "CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n\r\n", want: lines("req CONNECT [2001:db8::1]:443 HTTP/1.1 | host=[2001:db8::1]:443", "end")},
 	{name: "bad percent escape in path", in: "GET /a%2 HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
 	{name: "bare CR in request line", in: "GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", want: "err 400 invalid request target"},
 	{name: "CR CR LF", in: "GET / HTTP/1.1\r\r\nHost: a\r\n\r\n", want: "err 400 malformed HTTP version"},

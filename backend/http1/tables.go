@@ -49,6 +49,28 @@ var isTargetChar = func() (t [256]bool) {
 	return
 }()
 
+// isRegNameChar reports the bytes of a URI reg-name (RFC 3986 §3.2.2):
+// unreserved, sub-delims and "%" (escapes are checked separately), plus
+// bytes >= 0x80 (accepted, as net/http does).
+var isRegNameChar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=%" {
+		t[c] = true
+	}
+	for c := 0x80; c <= 0xff; c++ {
+		t[c] = true
+	}
+	return
+}()
+
 // toLower maps ASCII upper-case letters to lower case and leaves every other
 // byte alone.
 var toLower = func() (t [256]byte) {
