@@ -162,3 +162,44 @@ func TestMuxHTTPUpstreamClosesConnection(t *testing.T) {
 		mustEqual(t, "client keeps its connection", r.Close, false)
 	}
 }
+
+func TestMuxHTTPKeyedByInbound(t *testing.T) {
+	// Keyed by __inbound, each client connection gets its own upstream
+	// connection, kept for all its requests.
+	up := newUpstream(t, goApp())
+	in := run(t, `
+pipy()
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('request')
+.pipeline('request')
+  .muxHTTP('connection', () => __inbound)
+.pipeline('connection')
+  .connect('$UP')
+`, []runOpt{threads(1)}, "$UP", up.addr)
+	a, b := dial(t, in.addr), dial(t, in.addr)
+	for i := range 3 {
+		for _, c := range []*rawConn{a, b} {
+			c.write(fmt.Sprintf("GET /up/%d HTTP/1.1\r\nHost: x\r\n\r\n", i))
+			mustEqual(t, "body", c.response("GET").body, fmt.Sprintf("GET /up/%d", i))
+		}
+	}
+	mustEqual(t, "upstream connections", up.accepted.Load(), 2)
+}
+
+func TestMuxHTTPKeyThrows(t *testing.T) {
+	up := newUpstream(t, goApp())
+	in := run(t, `
+pipy()
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('request')
+.pipeline('request')
+  .muxHTTP('connection', () => { throw new Error('no key') })
+.pipeline('connection')
+  .connect('$UP')
+`, nil, "$UP", up.addr)
+	c := dial(t, in.addr)
+	for range 2 {
+		c.write("GET /up/x HTTP/1.1\r\nHost: x\r\n\r\n")
+		mustEqual(t, "status", c.response("GET").StatusCode, 500)
+	}
+}

@@ -491,3 +491,36 @@ pipy({
 		mustEqual(t, "next connection", c.response("GET").body, fmt.Sprintf("/c %d", 2*i+2))
 	}
 }
+
+func TestDemuxHTTPScriptErrors(t *testing.T) {
+	// A callback that throws or loops in a request's sub-pipeline fails
+	// that request with a 500; the others, before and after it, are fine.
+	in := run(t, `
+pipy()
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('request')
+.pipeline('request')
+  .handleMessageStart(
+    msg => (
+      msg.head.path === '/throw' && (() => { throw new Error('boom') })(),
+      msg.head.path === '/loop' && (() => { while (true) {} })()
+    )
+  )
+  .replaceMessage(msg => new Message('ok ' + msg.head.path))
+`, []runOpt{budget(300 * time.Millisecond)})
+	c := dial(t, in.addr)
+	c.write("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /throw HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"GET /loop HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []struct {
+		status int
+		body   string
+	}{{200, "ok /a"}, {500, ""}, {200, "ok /b"}, {500, ""}, {200, "ok /c"}} {
+		r := c.response("GET")
+		mustEqual(t, "status", r.StatusCode, want.status)
+		if want.status == 200 {
+			mustEqual(t, "body", r.body, want.body)
+		}
+	}
+	c.write("GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
+	mustEqual(t, "after", c.response("GET").body, "ok /d")
+}
