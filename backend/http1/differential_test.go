@@ -171,6 +171,8 @@ var diffStricter = []diffDeviation{
 		"RFC 9112 §3.2.3: authority-form is uri-host \":\" port"},
 	{"CONNECT with an origin-form target", "CONNECT /_goRPC_ HTTP/1.1\r\n" + host + "\r\n",
 		"RFC 9112 §3.2.3: CONNECT uses authority-form only (net/rpc's CONNECT /path is a Go-specific use)"},
+	{"absolute-form host with a quote", "GET http://a\"b/ HTTP/1.1\r\n" + host + "\r\n",
+		"RFC 3986 §3.2.2: '\"', '<' and '>' are not allowed in a host; net/url tolerates them"},
 	{"control char in chunk extension", "POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n5;a=\x01\r\nhello\r\n0\r\n\r\n",
 		"RFC 9112 §7.1.1: chunk-ext is tokens and quoted-strings; net/http skips extensions unchecked"},
 }
