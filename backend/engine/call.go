@@ -43,7 +43,11 @@ func (in *Inbound) object(w *Worker) goja.Value {
 func (w *Worker) Call(ctx *Context, fn goja.Callable, args ...goja.Value) (goja.Value, error) {
 	prev := w.ctx
 	w.ctx = ctx
+	outer := w.enterScript()
 	v, err := fn(goja.Undefined(), args...)
+	if outer {
+		w.leaveScript()
+	}
 	w.ctx = prev
 	if err != nil {
 		se := w.scriptError(err)

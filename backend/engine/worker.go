@@ -43,8 +43,9 @@ type Worker struct {
 	runningTasks map[*TaskSpec]*taskRun
 	closed       bool
 
-	busySince atomic.Int64 // UnixNano when the current task started, 0 when idle
+	busySince atomic.Int64 // UnixNano when the running script callback started, 0 when none runs
 	interrupt atomic.Bool
+	imu       sync.Mutex // orders the watchdog's interrupt against leaveScript
 
 	// Counters read by the status endpoints.
 	Pipelines atomic.Int64
@@ -106,15 +107,9 @@ func (w *Worker) drain() {
 }
 
 func (w *Worker) runTask(fn func()) {
-	w.busySince.Store(time.Now().UnixNano())
 	defer func() {
-		w.busySince.Store(0)
-		if w.interrupt.Swap(false) {
-			// The watchdog fired but no script saw it: do not let it hit
-			// the next, innocent, callback.
-			w.rt.ClearInterrupt()
-		}
 		if r := recover(); r != nil {
+			w.leaveScript() // in case it broke out of a script callback
 			logging.Errorf("[worker %d] internal error: %v\n%s", w.ID, r, debug.Stack())
 		}
 	}()
@@ -165,11 +160,37 @@ func (w *Worker) After(d time.Duration, fn func()) (cancel func()) {
 // watch interrupts a script callback that has run longer than budget.
 // Called periodically by the program's watchdog.
 func (w *Worker) watch(budget time.Duration) {
-	start := w.busySince.Load()
-	if start == 0 || budget <= 0 {
+	if budget <= 0 {
 		return
 	}
-	if time.Duration(time.Now().UnixNano()-start) > budget && !w.interrupt.Swap(true) {
+	w.imu.Lock()
+	defer w.imu.Unlock()
+	start := w.busySince.Load()
+	if start != 0 && time.Duration(time.Now().UnixNano()-start) > budget && !w.interrupt.Swap(true) {
 		w.rt.Interrupt(fmt.Sprintf("script ran longer than %v and was interrupted", budget))
 	}
+}
+
+// enterScript starts the budget of a script callback. The budget is per
+// callback, not per task: a task that runs many short callbacks (a batch
+// of pipelined requests) must not have the last ones interrupted. A nested
+// call counts as part of the outermost one, which alone returns true.
+func (w *Worker) enterScript() bool {
+	if w.busySince.Load() != 0 {
+		return false
+	}
+	w.busySince.Store(time.Now().UnixNano())
+	return true
+}
+
+// leaveScript ends the budget. Under imu, so that the watchdog cannot
+// interrupt a callback that has already returned: its interrupt would hit
+// the next, innocent, one.
+func (w *Worker) leaveScript() {
+	w.imu.Lock()
+	w.busySince.Store(0)
+	if w.interrupt.Swap(false) {
+		w.rt.ClearInterrupt()
+	}
+	w.imu.Unlock()
 }

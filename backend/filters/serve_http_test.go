@@ -516,7 +516,7 @@ pipy()
 		body   string
 	}{{200, "ok /a"}, {500, ""}, {200, "ok /b"}, {500, ""}, {200, "ok /c"}} {
 		r := c.response("GET")
-		mustEqual(t, "status", r.StatusCode, want.status)
+		mustEqual(t, "status of the one answered "+want.body, r.StatusCode, want.status)
 		if want.status == 200 {
 			mustEqual(t, "body", r.body, want.body)
 		}
