@@ -3,10 +3,10 @@ package http1
 import "testing"
 
 // A typical browser GET: ~300 bytes, 8 header fields.
-const benchGET = "GET /api/v1/items?page=2&sort=name HTTP/1.1\r\n" +
+const benchGET = "GET /api/v1/items?page=2 HTTP/1.1\r\n" +
 	"Host: www.example.com\r\n" +
 	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0\r\n" +
-	"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n" +
+	"Accept: text/html,application/xhtml+xml,*/*;q=0.8\r\n" +
 	"Accept-Language: en-US,en;q=0.5\r\n" +
 	"Accept-Encoding: gzip, deflate, br\r\n" +
 	"Connection: keep-alive\r\n" +
