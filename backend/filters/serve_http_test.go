@@ -524,3 +524,26 @@ pipy()
 	c.write("GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
 	mustEqual(t, "after", c.response("GET").body, "ok /d")
 }
+
+func TestServeHTTPEndlessLoopHandler(t *testing.T) {
+	// The handler itself is the endless loop: each request is interrupted
+	// and answered 500; the other listener of the script keeps working.
+	other := freePort(t)
+	in := run(t, `
+pipy()
+.listen('127.0.0.1:$PORT')
+  .serveHTTP(msg => { while(true){} })
+.listen('127.0.0.1:$OTHER')
+  .serveHTTP(new Message('Hi, there!\n'))
+`, []runOpt{budget(300 * time.Millisecond)}, "$OTHER", other)
+	looping := dial(t, in.addr)
+	looping.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c := dial(t, fmt.Sprintf("127.0.0.1:%d", other))
+	c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.expect(helloWire)
+	mustEqual(t, "looping status", looping.response("GET").StatusCode, 500)
+	looping.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	mustEqual(t, "looping again", looping.response("GET").StatusCode, 500)
+	c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.expect(helloWire)
+}
