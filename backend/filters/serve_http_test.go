@@ -547,3 +547,20 @@ pipy()
 	c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	c.expect(helloWire)
 }
+
+func TestServeHTTPSlowReaderDoesNotStallOthers(t *testing.T) {
+	// One worker; a client asks for 16 MiB and reads none of it. Another
+	// client on the same worker is still served.
+	in := run(t, appScript, []runOpt{threads(1)})
+	slow := dial(t, in.addr)
+	slow.write(strings.Repeat("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 16))
+	for i := range 5 {
+		c := dial(t, in.addr)
+		c.write("GET /path HTTP/1.1\r\nHost: x\r\n\r\n")
+		mustEqual(t, fmt.Sprintf("fast client %d", i), c.response("GET").body, "GET /path")
+	}
+	// The slow one gets everything once it reads.
+	for range 16 {
+		mustEqual(t, "slow body length", len(slow.response("GET").body), 1<<20)
+	}
+}
