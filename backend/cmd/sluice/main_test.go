@@ -301,6 +301,30 @@ func writeFiles(t *testing.T, dir string, files map[string]string) string {
 	return dir
 }
 
+// copyTestdata copies the codebase testdata/name to a temporary folder,
+// with placeholders substituted as by subst, and returns the folder.
+func copyTestdata(t *testing.T, name string, kv ...any) string {
+	t.Helper()
+	root := filepath.Join("testdata", name)
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = subst(string(b), kv...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFiles(t, t.TempDir(), files)
+}
+
 // client returns an HTTP client with a deadline; keepAlive false opens a new
 // connection per request.
 func client(t *testing.T, keepAlive bool) *http.Client {
@@ -451,120 +475,13 @@ func TestEcho(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 3. A plugin proxy with JSON configuration
 
-// mockJS is the upstream: three services on three ports.
-const mockJS = `pipy()
-
-.listen(@HI@)
-  .serveHTTP(new Message('Hi, there!\n'))
-
-.listen(@ECHO@)
-  .serveHTTP(msg => new Message(msg.body))
-
-.listen(@IP@)
-  .serveHTTP(
-    msg => new Message(
-      ` + "`You are requesting ${msg.head.path} from ${__inbound.remoteAddress}\\n`" + `
-    )
-  )
-`
-
-var proxyFiles = map[string]string{
-	"config/proxy.json": `{
-  "listen": @P@,
-  "plugins": [
-    "plugins/router.js",
-    "plugins/default.js"
-  ]
-}
-`,
-	"config/router.json": `{
-  "routes": {
-    "/hi/*": "127.0.0.1:@HI@",
-    "/echo": "127.0.0.1:@ECHO@",
-    "/ip/*": "127.0.0.1:@IP@"
-  }
-}
-`,
-	"proxy.js": `(config =>
-
-pipy()
-
-.export('proxy', {
-  __turnDown: false,
-})
-
-.listen(config.listen)
-  .demuxHTTP('request')
-
-.pipeline('request')
-  .use(
-    config.plugins,
-    'request',
-    'response',
-    () => __turnDown
-  )
-
-)(JSON.decode(pipy.load('config/proxy.json')))
-`,
-	"plugins/router.js": `(config =>
-
-pipy({
-  _router: new algo.URLRouter(config.routes),
-  _target: '',
-})
-
-.import({
-  __turnDown: 'proxy',
-})
-
-.pipeline('request')
-  .handleMessageStart(
-    msg => (
-      _target = _router.find(
-        msg.head.headers.host,
-        msg.head.path,
-      ),
-      _target && (__turnDown = true)
-    )
-  )
-  .link(
-    'forward', () => Boolean(_target),
-    ''
-  )
-
-.pipeline('forward')
-  .muxHTTP(
-    'connection',
-    () => _target
-  )
-
-.pipeline('connection')
-  .connect(
-    () => _target
-  )
-
-)(JSON.decode(pipy.load('config/router.json')))
-`,
-	"plugins/default.js": `pipy()
-
-.pipeline('request')
-  .replaceMessage(
-    new Message({ status: 404 }, 'No handler')
-  )
-`,
-}
-
 func TestPluginProxy(t *testing.T) {
 	t.Parallel()
 	port, hi, echo, ip := freePort(t), freePort(t), freePort(t), freePort(t)
 	vars := []any{"P", port, "HI", hi, "ECHO", echo, "IP", ip}
 
-	upDir := writeFiles(t, t.TempDir(), map[string]string{"mock.js": subst(mockJS, vars...)})
-	files := map[string]string{}
-	for name, text := range proxyFiles {
-		files[name] = subst(text, vars...)
-	}
-	dir := writeFiles(t, t.TempDir(), files)
+	upDir := copyTestdata(t, "mock", vars...)
+	dir := copyTestdata(t, "plugin-proxy", vars...)
 
 	up := start(t, upDir, "mock.js")
 	proxy := start(t, dir, "proxy.js")
@@ -572,14 +489,28 @@ func TestPluginProxy(t *testing.T) {
 	proxy.listening(port)
 
 	c := client(t, true)
-	expectReply(t, do(t, c, "GET", url(port, "/hi/there"), ""), 200, "Hi, there!\n")
-	expectReply(t, do(t, c, "POST", url(port, "/echo"), "ping"), 200, "ping")
-	expectReply(t, do(t, c, "GET", url(port, "/ip/a"), ""), 200, "You are requesting /ip/a from 127.0.0.1\n")
-	expectReply(t, do(t, c, "GET", url(port, "/bad/path"), ""), 404, "No handler")
-	// Once more on the same connections, in another order.
-	expectReply(t, do(t, c, "GET", url(port, "/bad/path"), ""), 404, "No handler")
-	expectReply(t, do(t, c, "GET", url(port, "/ip/b"), ""), 200, "You are requesting /ip/b from 127.0.0.1\n")
-	expectReply(t, do(t, c, "GET", url(port, "/hi/again"), ""), 200, "Hi, there!\n")
+	for _, tc := range []struct {
+		method, path, body string
+		code               int
+		want               string
+	}{
+		{"GET", "/hi/there", "", 200, "Hi, there!\n"},
+		{"POST", "/echo", "ping", 200, "ping"},
+		{"GET", "/ip/a", "", 200, "You are requesting /ip/a from 127.0.0.1\n"},
+		{"GET", "/bad/path", "", 404, "No handler"},
+		// Once more on the same connections, in another order.
+		{"GET", "/bad/path", "", 404, "No handler"},
+		{"GET", "/ip/b", "", 200, "You are requesting /ip/b from 127.0.0.1\n"},
+		{"POST", "/echo", strings.Repeat("big ", 50000), 200, strings.Repeat("big ", 50000)},
+		{"GET", "/hi/again", "", 200, "Hi, there!\n"},
+	} {
+		r := do(t, c, tc.method, url(port, tc.path), tc.body)
+		expectReply(t, r, tc.code, tc.want)
+		// Every answer comes back through the first plugin's 'response'.
+		if got, want := r.header.Get("X-Stamp"), "sluice "+tc.path; got != want {
+			t.Errorf("%s %s: x-stamp %q, want %q", tc.method, tc.path, got, want)
+		}
+	}
 
 	// Plugins are loaded while the main script evaluates, so their
 	// diagrams come first, in the order they are used.
@@ -589,7 +520,7 @@ func TestPluginProxy(t *testing.T) {
 			order = append(order, m[1])
 		}
 	}
-	if want := "/plugins/router.js /plugins/default.js /proxy.js"; strings.Join(order, " ") != want {
+	if want := "/plugins/stamp.js /plugins/router.js /plugins/default.js /proxy.js"; strings.Join(order, " ") != want {
 		t.Errorf("modules printed in the order %v, want %s", order, want)
 	}
 
@@ -1257,4 +1188,30 @@ func TestBadArguments(t *testing.T) {
 			t.Errorf("%v: started listening", tc.args)
 		}
 	}
+}
+
+const spinJS = `pipy()
+
+.listen(@P@)
+  .serveHTTP(msg => {
+    let n = 0
+    while (msg.head.path === '/spin') { n++ }
+    return new Message('still here\n')
+  })
+`
+
+func TestCallbackBudget(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	dir := writeFiles(t, t.TempDir(), map[string]string{"spin.js": subst(spinJS, "P", port)})
+	p := start(t, dir, "spin.js", "--callback-budget=200ms", "--threads=1")
+	p.listening(port)
+	c := client(t, true)
+	m := p.mark()
+	if r := do(t, c, "GET", url(port, "/spin"), ""); r.code != 500 {
+		t.Errorf("a callback that never returns answered %s, want 500", r.status)
+	}
+	p.waitFor(m, `\[ERR\] .*/spin\.js:6:\d+: .*interrupted`, 10*time.Second)
+	// The only worker is free again.
+	expectReply(t, do(t, c, "GET", url(port, "/"), ""), 200, "still here\n")
 }
