@@ -1074,6 +1074,80 @@ func TestSIGHUPReloads(t *testing.T) {
 	p.signal(syscall.SIGHUP)
 	p.waitFor(m, `\[reload\] Reloaded`, 15*time.Second)
 	expectReply(t, do(t, c, "GET", url(port, "/"), ""), 200, "v4")
+
+	// A new version on another port: the old port closes, the new one opens.
+	port2 := freePort(t)
+	m = p.mark()
+	writeFiles(t, dir, map[string]string{"main.js": subst(versionJS, "P", port2, "V", "v5")})
+	p.signal(syscall.SIGHUP)
+	p.waitFor(m, `\[reload\] Reloaded`, 15*time.Second)
+	expectReply(t, do(t, c, "GET", url(port2, "/"), ""), 200, "v5")
+	if r, err := tryDo(c, "GET", url(port, "/"), ""); err == nil {
+		t.Errorf("the dropped port %d still answers: %s %q", port, r.status, r.body)
+	}
+}
+
+func TestSIGHUPKeepsRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	up := newSlowUpstream(t)
+	port := freePort(t)
+	dir := writeFiles(t, t.TempDir(), map[string]string{"main.js": subst(forwardJS, "P", port, "UP", up.port)})
+	p := start(t, dir, "main.js")
+	p.listening(port)
+
+	res := make(chan error, 1)
+	go func() {
+		r, err := tryDo(client(t, false), "GET", url(port, "/slow"), "")
+		if err == nil && (r.code != 200 || r.body != "done /slow") {
+			err = fmt.Errorf("got %s %q, want 200 %q", r.status, r.body, "done /slow")
+		}
+		res <- err
+	}()
+	select {
+	case <-up.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request did not reach the upstream")
+	}
+
+	m := p.mark()
+	writeFiles(t, dir, map[string]string{"main.js": subst(versionJS, "P", port, "V", "v2")})
+	p.signal(syscall.SIGHUP)
+	p.waitFor(m, `\[reload\] Reloaded`, 15*time.Second)
+	expectReply(t, do(t, client(t, false), "GET", url(port, "/"), ""), 200, "v2")
+
+	// The request in flight finishes on the version it started on.
+	close(up.release)
+	select {
+	case err := <-res:
+		if err != nil {
+			t.Fatalf("the request in flight during the reload: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the request in flight during the reload did not complete")
+	}
+}
+
+func TestSecondSIGINTForcesStop(t *testing.T) {
+	t.Parallel()
+	up := newSlowUpstream(t)
+	t.Cleanup(func() { close(up.release) })
+	port := freePort(t)
+	dir := writeFiles(t, t.TempDir(), map[string]string{"forward.js": subst(forwardJS, "P", port, "UP", up.port)})
+	p := start(t, dir, "forward.js")
+	p.listening(port)
+	go tryDo(client(t, false), "GET", url(port, "/slow"), "")
+	select {
+	case <-up.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request did not reach the upstream")
+	}
+	p.signal(syscall.SIGINT)
+	p.waitFor(0, `\[shutdown\] Shutting down`, 10*time.Second)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(10 * time.Second); code == 0 {
+		t.Errorf("a forced stop exited with status 0")
+	}
+	p.waitFor(0, `\[shutdown\] Forced to stop`, time.Second)
 }
 
 // ---------------------------------------------------------------------------
