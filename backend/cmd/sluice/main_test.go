@@ -558,6 +558,7 @@ func TestVerify(t *testing.T) {
 	dir := writeFiles(t, t.TempDir(), map[string]string{
 		"hello.js": subst(helloJS, "P", port),
 		"bad.js":   subst("pipy()\n.listen(@P@)\n  .link('nowhere')\n", "P", port),
+		"undef.js": "const greeting = 'hi'\n\nsetUp(greeting)\n",
 	})
 	p := runToExit(t, dir, "--verify", "hello.js")
 	if p.exitCode != 0 {
@@ -577,12 +578,17 @@ func TestVerify(t *testing.T) {
 		t.Errorf("port %d is open after --verify", port)
 	}
 
-	bad := runToExit(t, dir, "bad.js", "--verify")
-	if bad.exitCode == 0 {
-		t.Errorf("--verify of a broken script exited with status 0")
-	}
-	if !strings.Contains(bad.log(), "pipeline not found: nowhere") {
-		t.Errorf("--verify of a broken script did not say why")
+	for file, says := range map[string]string{"bad.js": "pipeline not found: nowhere", "undef.js": "setUp"} {
+		bad := runToExit(t, dir, file, "--verify")
+		if bad.exitCode == 0 {
+			t.Errorf("--verify of the broken %s exited with status 0", file)
+		}
+		if !strings.Contains(bad.log(), says) {
+			t.Errorf("--verify of the broken %s did not say %q", file, says)
+		}
+		if strings.Contains(bad.log(), "is valid") {
+			t.Errorf("--verify called the broken %s valid", file)
+		}
 	}
 }
 
@@ -600,7 +606,7 @@ func TestHelp(t *testing.T) {
 			if len(f.Name) == 1 {
 				name = "-" + f.Name
 			}
-			if !regexp.MustCompile(`(^|[\s,])` + regexp.QuoteMeta(name) + `\b`).MatchString(help) {
+			if !regexp.MustCompile(`(?m)(^|[\s,])` + regexp.QuoteMeta(name) + `([\s,=]|$)`).MatchString(help) {
 				t.Errorf("%s does not mention %s:\n%s", arg, name, help)
 			}
 		})
@@ -987,8 +993,9 @@ func TestSIGINTLetsRequestsFinish(t *testing.T) {
 		err error
 	}
 	res := make(chan result, 1)
+	slow := client(t, false)
 	go func() {
-		r, err := tryDo(client(t, false), "GET", url(port, "/slow"), "")
+		r, err := tryDo(slow, "GET", url(port, "/slow"), "")
 		res <- result{r, err}
 	}()
 	select {
@@ -1096,8 +1103,9 @@ func TestSIGHUPKeepsRequestsInFlight(t *testing.T) {
 	p.listening(port)
 
 	res := make(chan error, 1)
+	slow := client(t, false)
 	go func() {
-		r, err := tryDo(client(t, false), "GET", url(port, "/slow"), "")
+		r, err := tryDo(slow, "GET", url(port, "/slow"), "")
 		if err == nil && (r.code != 200 || r.body != "done /slow") {
 			err = fmt.Errorf("got %s %q, want 200 %q", r.status, r.body, "done /slow")
 		}
