@@ -524,6 +524,30 @@ func TestPluginProxy(t *testing.T) {
 		t.Errorf("modules printed in the order %v, want %s", order, want)
 	}
 
+	// The router's diagram, as Pipy draws the one of its tutorial 05: a
+	// named pipeline no link refers to is a root, and '' is [[empty]].
+	want := []string{
+		"[request]",
+		"----->|",
+		"      |",
+		"     handleMessageStart",
+		"     link",
+		"      |",
+		"      |--> [forward]",
+		"      |     muxHTTP",
+		"      |      |",
+		"      |      |--> [connection]",
+		"      |            connect -->|",
+		"      |                       |",
+		"      |--> [[empty]] -------->|",
+		"                              |",
+		"<-----------------------------|",
+		"",
+	}
+	if got := diagram(proxy.log(), "/plugins/router.js"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagram of /plugins/router.js:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
 	// Stop the upstream: the proxy answers 502.
 	up.signal(syscall.SIGINT)
 	if code := up.wait(15 * time.Second); code != 0 {
@@ -547,6 +571,26 @@ func TestPluginProxy(t *testing.T) {
 	}
 	// Routes that need no upstream still work.
 	expectReply(t, do(t, c, "GET", url(port, "/bad/path"), ""), 404, "No handler")
+}
+
+// diagram returns the lines of a module's diagram in a log, without the
+// "[config]  " before each.
+func diagram(log, module string) []string {
+	var out []string
+	in := false
+	for _, l := range strings.Split(log, "\n") {
+		l = stripPrefix(l)
+		if m := regexp.MustCompile(`^\[config\] Module (\S+)$`).FindStringSubmatch(l); m != nil {
+			in = m[1] == module
+			continue
+		}
+		if in && strings.HasPrefix(l, "[config]  ") {
+			out = append(out, strings.TrimPrefix(l, "[config]  "))
+		} else if in && !strings.HasPrefix(l, "[config]") {
+			break
+		}
+	}
+	return out
 }
 
 // ---------------------------------------------------------------------------
