@@ -87,13 +87,24 @@ func (w *Worker) pump() {
 	}
 }
 
+// drain runs queued tasks. The deferred work of a turn (flushing sockets,
+// releasing pipelines) runs when the queue has emptied, or after turnTasks
+// tasks under a steady stream of them: writes that several tasks made to
+// the same connection (requests multiplexed onto one upstream) go out in
+// one system call, and output never waits long.
 func (w *Worker) drain() {
+	ran := 0
 	for {
 		w.qmu.Lock()
 		tasks := w.queue
 		if len(tasks) == 0 {
 			w.qmu.Unlock()
-			return
+			if len(w.deferred) == 0 {
+				return
+			}
+			w.endTurn()
+			ran = 0
+			continue
 		}
 		w.queue = w.spare[:0]
 		w.qmu.Unlock()
@@ -102,9 +113,15 @@ func (w *Worker) drain() {
 			tasks[i] = nil
 		}
 		w.spare = tasks
-		w.endTurn()
+		if ran += len(tasks); ran >= turnTasks {
+			w.endTurn()
+			ran = 0
+		}
 	}
 }
+
+// turnTasks bounds how many tasks run before a turn's deferred work.
+const turnTasks = 64
 
 func (w *Worker) runTask(fn func()) {
 	defer func() {
@@ -127,9 +144,8 @@ func (w *Worker) endTurn() {
 	}
 }
 
-// Defer runs fn at the end of the current turn: after the running task and
-// the others that were queued when the turn began (tasks posted during the
-// turn run in the next one). Worker only.
+// Defer runs fn at the end of the current turn: once the task queue has
+// emptied (or after a bounded number of tasks under steady load). Worker only.
 func (w *Worker) Defer(fn func()) { w.deferred = append(w.deferred, fn) }
 
 // Do runs fn on the worker and waits for it to finish. It must not be called

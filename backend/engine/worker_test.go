@@ -49,8 +49,8 @@ func TestPostRunsEveryTaskSerially(t *testing.T) {
 	}
 }
 
-// A task posted from inside a task runs after it (in the next turn), not
-// nested in it; deferred work runs at the end of the current turn.
+// A task posted from inside a task runs after it, not nested in it; deferred
+// work runs once the queue has emptied.
 func TestPostFromTaskAndDefer(t *testing.T) {
 	w := newWorker(0, &Program{})
 	var order []string
@@ -60,7 +60,7 @@ func TestPostFromTaskAndDefer(t *testing.T) {
 		order = append(order, "task")
 	})
 	w.Do(func() {})
-	want := []string{"task", "deferred", "posted"}
+	want := []string{"task", "posted", "deferred"}
 	if len(order) != 3 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
 		t.Fatalf("order %v, want %v", order, want)
 	}
