@@ -126,7 +126,7 @@ func (c *compiled) syntaxError(err error) error {
 		return c.located("SyntaxError: "+msg, line, col)
 	}
 	var cse *goja.CompilerSyntaxError
-	if errors.As(err, &cse) {
+	if errors.As(err, &cse) && cse.File != nil {
 		pos := cse.File.Position(cse.Offset)
 		line, col := c.rw.original(pos.Line, pos.Column)
 		line, col = c.fromGenerated(line, col)

@@ -41,6 +41,7 @@ type FilterKind struct {
 	Signature string // e.g. "serveHTTP(handler: Message | (msg: Message) => Message)"
 	Help      string
 	Fork      bool // its sub-pipelines' output does not come back (fork, merge)
+	Joint     bool // takes sub-pipeline names (for the API description)
 	// Parse validates the script's arguments and returns the config.
 	Parse func(b *Builder, args []goja.Value) (Config, error)
 }

@@ -64,7 +64,14 @@ func Load(opts Options) (*Program, error) {
 		w := newWorker(i, p)
 		p.Workers = append(p.Workers, w)
 		var err error
-		w.Do(func() { err = w.load() })
+		w.Do(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("internal error while loading %s: %v", opts.Main, r)
+				}
+			}()
+			err = w.load()
+		})
 		if err != nil {
 			return nil, err
 		}

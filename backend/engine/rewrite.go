@@ -60,7 +60,8 @@ func rewriteModule(filename, src string, globals func(string) bool) (*rewritten,
 	// The last expression statement becomes the module's return value.
 	if n := len(prog.Body); n > 0 {
 		if es, ok := prog.Body[n-1].(*ast.ExpressionStatement); ok {
-			edits = append(edits, edit{off: statementStart(src, int(es.Idx0())-1), text: "return "})
+			// First, so it sorts before a rewrite at the same offset.
+			edits = append([]edit{{off: statementStart(src, int(es.Idx0())-1), text: "return "}}, edits...)
 		}
 	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].off < edits[j].off })

@@ -86,3 +86,15 @@ func TestRewritePositionsMapBack(t *testing.T) {
 		t.Fatalf("line 1 start mapped to %d:%d", l, c)
 	}
 }
+
+// The return inserted before the last statement goes before a rewrite of
+// the identifier the statement starts with.
+func TestRewriteLastStatementStartsWithFreeName(t *testing.T) {
+	rw, err := rewriteModule("/t.js", "const g = 'hi'\n\nsetUp(g)\n", knownGlobals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rw.code, "return __sx.setUp(g)") {
+		t.Fatalf("got:\n%s", rw.code)
+	}
+}

@@ -29,7 +29,7 @@ func init() {
 		},
 	})
 	engine.Register(&engine.FilterKind{
-		Name: "demuxHTTP", Signature: "demuxHTTP(pipeline: string, options?: {bufferSize})",
+		Name: "demuxHTTP", Joint: true, Signature: "demuxHTTP(pipeline: string, options?: {bufferSize})",
 		Help: "Decodes HTTP/1.1 requests from the stream and sends each through its own sub-pipeline (with a clone of the context); the responses are encoded back in request order.",
 		Parse: func(b *engine.Builder, args []goja.Value) (engine.Config, error) {
 			if err := argCount(args, 1, 2, "demuxHTTP(pipeline, options?)"); err != nil {

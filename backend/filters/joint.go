@@ -12,17 +12,17 @@ import (
 
 func init() {
 	engine.Register(&engine.FilterKind{
-		Name: "link", Signature: "link(name1: string, condition1?: () => bool, ..., nameN: string)",
+		Name: "link", Joint: true, Signature: "link(name1: string, condition1?: () => bool, ..., nameN: string)",
 		Help:  "On the first event, picks the first sub-pipeline whose condition is true (no condition means true) and sends the stream through it, sharing the context. The name '' passes the stream through unchanged.",
 		Parse: parseLink,
 	})
 	engine.Register(&engine.FilterKind{
-		Name: "use", Signature: "use(module: string | string[], pipeline: string, pipelineDown?: string, turnDown?: () => bool)",
+		Name: "use", Joint: true, Signature: "use(module: string | string[], pipeline: string, pipelineDown?: string, turnDown?: () => bool)",
 		Help:  "Chains the pipeline of that name in each module (all sharing the context). With pipelineDown, the output comes back through each module's down pipeline in reverse order; when turnDown() is true at a stage, the remaining modules are skipped and the stream turns back.",
 		Parse: parseUse,
 	})
 	engine.Register(&engine.FilterKind{
-		Name: "fork", Signature: "fork(pipeline: string, initializers?: object[] | (() => object[]))",
+		Name: "fork", Joint: true, Signature: "fork(pipeline: string, initializers?: object[] | (() => object[]))",
 		Help:  "Sends a copy of every event into the sub-pipeline (one per initializer, each with a cloned context the initializer's values are assigned into) and passes the original on; the sub-pipeline's output is discarded.",
 		Fork:  true,
 		Parse: parseFork,

@@ -13,7 +13,7 @@ import (
 
 func init() {
 	engine.Register(&engine.FilterKind{
-		Name: "muxHTTP", Signature: "muxHTTP(pipeline: string, key?: any | () => any, options?: {maxIdle, bufferSize})",
+		Name: "muxHTTP", Joint: true, Signature: "muxHTTP(pipeline: string, key?: any | () => any, options?: {maxIdle, bufferSize})",
 		Help:  "Sends each request message over a shared HTTP/1.1 session (a sub-pipeline, usually with connect) chosen by key, pipelining requests and routing the responses back in order. A session gets a clone of the context of the stream that opened it and closes after maxIdle (default 10s) without requests.",
 		Parse: parseMux,
 	})

@@ -33,6 +33,7 @@ type options struct {
 	version     bool
 	listFilters bool
 	helpFilters bool
+	describeAPI bool
 	budget      time.Duration
 }
 
@@ -51,6 +52,7 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.version, "v", false, "")
 	fs.BoolVar(&o.listFilters, "list-filters", false, "")
 	fs.BoolVar(&o.helpFilters, "help-filters", false, "")
+	fs.BoolVar(&o.describeAPI, "describe-api", false, "")
 	fs.DurationVar(&o.budget, "callback-budget", 5*time.Second, "")
 	return fs
 }
@@ -95,6 +97,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case o.listFilters:
 		listFilters(stdout)
 		return 0
+	case o.describeAPI:
+		stdout.Write(append(engine.DescribeJSON(), '\n'))
+		return 0
 	case o.helpFilters:
 		helpFilters(stdout)
 		return 0
@@ -136,6 +141,8 @@ Options:
   --verify                Load the script, print its pipeline diagrams, and exit
   --list-filters          List every filter with its signature
   --help-filters          List every filter with its signature and description
+  --describe-api          Print the scripting API (configuration methods, filters,
+                          classes) as JSON, as the console's completion uses it
   --callback-budget=DUR   Interrupt a script callback that runs longer (default 5s)
 
 Signals: SIGINT/SIGTERM stop accepting, let requests in flight finish, then
