@@ -67,6 +67,7 @@ var configurationDocs = []MemberDoc{
 	{Name: "import", Signature: "import(variables: {[name]: namespace})", Help: "Binds names to variables exported by other modules; reads and writes go to the exporter's variable in the current context."},
 	{Name: "listen", Signature: "listen(port: number | 'ip:port', options?: {maxConnections, readTimeout, writeTimeout, idleTimeout})", Help: "Starts a pipeline for every connection accepted on the port (0.0.0.0 unless an address is given)."},
 	{Name: "task", Signature: "task(interval?: string | number | 'SIGNAL')", Help: "Starts a pipeline once at start, every interval ('5s'), or on a signal ('SIGHUP' style)."},
+	{Name: "read", Signature: "read(pathname: string)", Help: "Starts a pipeline once at start, fed with the contents of a file ('-' for standard input) as Data, then StreamEnd."},
 	{Name: "pipeline", Signature: "pipeline(name: string)", Help: "Declares a named sub-pipeline that joint filters and use() refer to."},
 }
 

@@ -125,6 +125,17 @@ func (w *Worker) newConfiguration(m *Module) *goja.Object {
 		m.Tasks = append(m.Tasks, &TaskSpec{When: when, Layout: l})
 		addLayout(l)
 	})
+	method("read", func(call goja.FunctionCall) {
+		path, ok := call.Argument(0).Export().(string)
+		if !ok || path == "" {
+			throw("read(pathname): expects the pathname of a file to read ('-' for standard input)")
+		}
+		r := &ReadSpec{Path: path}
+		l := &Layout{Name: r.Title(), Kind: LayoutRead}
+		r.Layout = l
+		m.Reads = append(m.Reads, r)
+		addLayout(l)
+	})
 	method("pipeline", func(call goja.FunctionCall) {
 		name := call.Argument(0)
 		if goja.IsUndefined(name) || name.String() == "" {

@@ -35,6 +35,7 @@ type Module struct {
 	created bool         // pipy() was called
 	Listens []*ListenSpec
 	Tasks   []*TaskSpec
+	Reads   []*ReadSpec
 }
 
 // ListenSpec is a listen() call: where, and with which options.

@@ -39,8 +39,10 @@ type Program struct {
 
 	Listens []*ListenSpec // from worker 0; every worker has the same
 	Tasks   []*TaskSpec
+	Reads   []*ReadSpec
 
 	Inflight atomic.Int64 // requests being served, for graceful shutdown
+	shared   sync.Map     // Shared: cross-worker state of filters, by key
 	stop     chan struct{}
 	stopOnce sync.Once
 }
@@ -80,6 +82,7 @@ func Load(opts Options) (*Program, error) {
 	for _, m := range w0.modules {
 		p.Listens = append(p.Listens, m.Listens...)
 		p.Tasks = append(p.Tasks, m.Tasks...)
+		p.Reads = append(p.Reads, m.Reads...)
 	}
 	if p.opts.CallbackBudget > 0 {
 		go p.watchdog()

@@ -265,6 +265,10 @@ func (ib *inbound) finish(abort bool) {
 
 func (s *Server) startTasks(p *Program, stop chan struct{}) {
 	w := p.Workers[0]
+	for _, r := range p.Reads {
+		r := r
+		w.Post(func() { w.startRead(r) })
+	}
 	for _, t := range p.Tasks {
 		t := t
 		switch {
