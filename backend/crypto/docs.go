@@ -29,10 +29,10 @@ func init() {
 		{Name: "final", Signature: "final(): Data", Help: "Returns the rest of the output (for CBC and ECB, the padded last block)."},
 	}
 	engine.DescribeClass(engine.ClassDoc{Name: "crypto.Cipher", Signature: "new crypto.Cipher(algorithm: string, options: {key: string | Data, iv?: string | Data})",
-		Help: "Encrypts with " + CipherNames + " (PKCS #7 padding for CBC and ECB). The key and iv must have the cipher's exact lengths (GCM: a 12-byte iv; final() returns the ciphertext followed by the 16-byte tag).",
+		Help:    "Encrypts with " + CipherNames + " (PKCS #7 padding for CBC and ECB). The key and iv must have the cipher's exact lengths (GCM: a 12-byte iv; final() returns the ciphertext followed by the 16-byte tag).",
 		Members: cipherMembers})
 	engine.DescribeClass(engine.ClassDoc{Name: "crypto.Decipher", Signature: "new crypto.Decipher(algorithm: string, options: {key: string | Data, iv?: string | Data})",
-		Help: "Decrypts what Cipher encrypted; final() throws 'bad decrypt' on wrong padding or a GCM tag that does not match.",
+		Help:    "Decrypts what Cipher encrypted; final() throws 'bad decrypt' on wrong padding or a GCM tag that does not match.",
 		Members: cipherMembers})
 	digestMembers := func(what string) []engine.MemberDoc {
 		return []engine.MemberDoc{
@@ -57,7 +57,7 @@ func init() {
 			{Name: "verify", Signature: "verify(key: crypto.PublicKey, signature: Data | string, encoding?: " + enc + "): boolean", Help: "Whether the signature matches; a string signature is read in encoding."},
 		}})
 	engine.DescribeClass(engine.ClassDoc{Name: "crypto.JWK", Signature: "new crypto.JWK(jwk: {kty, n, e} | {kty, crv, x, y})",
-		Help: "A public key from a JSON Web Key: kty RSA, EC (P-256, P-384, P-521) or OKP (Ed25519). Missing fields throw.",
+		Help:    "A public key from a JSON Web Key: kty RSA, EC (P-256, P-384, P-521) or OKP (Ed25519). Missing fields throw.",
 		Members: []engine.MemberDoc{{Name: "isValid", Signature: "isValid: boolean", Help: "Whether the fields make a usable key."}}})
 	engine.DescribeClass(engine.ClassDoc{Name: "crypto.JWT", Signature: "new crypto.JWT(token: string)",
 		Help: "A JSON Web Token in compact form (header.payload.signature). Algorithms: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA.",

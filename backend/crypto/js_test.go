@@ -2,9 +2,9 @@ package crypto
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"os"
-	"encoding/pem"
 	"strings"
 	"testing"
 	"testing/fstest"
