@@ -66,6 +66,7 @@ func Load(opts Options) (*Program, error) {
 		w := newWorker(i, p)
 		p.Workers = append(p.Workers, w)
 		var err error
+		done := w.guardLoad(opts.CallbackBudget)
 		w.Do(func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -74,6 +75,7 @@ func Load(opts Options) (*Program, error) {
 			}()
 			err = w.load()
 		})
+		done()
 		if err != nil {
 			return nil, err
 		}
@@ -88,6 +90,37 @@ func Load(opts Options) (*Program, error) {
 		go p.watchdog()
 	}
 	return p, nil
+}
+
+// guardLoad interrupts the evaluation of the modules on w (their top-level
+// code) once it has run longer than budget, so that a script that loops
+// while loading fails with a located error instead of hanging the caller.
+// The returned function ends the guard; it must be called once the load
+// has returned.
+func (w *Worker) guardLoad(budget time.Duration) (done func()) {
+	if budget <= 0 {
+		return func() {}
+	}
+	var mu sync.Mutex
+	finished, fired := false, false
+	t := time.AfterFunc(budget, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			fired = true
+			w.rt.Interrupt(fmt.Sprintf("script ran longer than %v while loading and was interrupted", budget))
+		}
+	})
+	return func() {
+		t.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		finished = true
+		if fired {
+			// The load may have finished before the interrupt reached it.
+			w.rt.ClearInterrupt()
+		}
+	}
 }
 
 // Main is the entry module's path.
