@@ -14,8 +14,7 @@ func init() { RegisterGlobal(installAlgo) }
 
 func installAlgo(w *Worker, g *goja.Object) {
 	rt := w.rt
-	ns := rt.NewObject()
-	g.Set("algo", ns)
+	ns := algoNamespace(w, g) // other files add to it too
 	throw := func(format string, a ...any) { panic(rt.NewTypeError(fmt.Sprintf(format, a...))) }
 
 	// URLRouter
@@ -264,6 +263,18 @@ func installAlgo(w *Worker, g *goja.Object) {
 		return goja.Undefined()
 	})
 	_ = time.Second
+}
+
+// algoNamespace returns the global algo object, creating it if needed:
+// more than one extension adds classes to it, in whatever order their
+// init functions ran.
+func algoNamespace(w *Worker, g *goja.Object) *goja.Object {
+	if ns, ok := g.Get("algo").(*goja.Object); ok {
+		return ns
+	}
+	ns := w.rt.NewObject()
+	g.Set("algo", ns)
+	return ns
 }
 
 type jsCache struct {
