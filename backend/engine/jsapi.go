@@ -513,6 +513,8 @@ func AsMessage(v goja.Value) (head any, body *event.Data, ok bool) {
 	}
 	if m.headConv != nil {
 		head = m.headConv
+	} else if g := goHead(m.head); g != nil {
+		head = g
 	} else if m.head != nil && !goja.IsUndefined(m.head) && !goja.IsNull(m.head) {
 		head = m.head
 	}
@@ -522,8 +524,9 @@ func AsMessage(v goja.Value) (head any, body *event.Data, ok bool) {
 // ---- events ----
 
 type jsEvent struct {
-	w *Worker
-	e event.Event
+	w    *Worker
+	e    event.Event
+	head goja.Value // view of a MessageStart's Go head
 }
 
 func (j *jsEvent) Get(key string) goja.Value {
@@ -533,10 +536,13 @@ func (j *jsEvent) Get(key string) goja.Value {
 			if e.Head == nil {
 				return goja.Undefined()
 			}
-			if _, ok := e.Head.(goja.Value); !ok {
-				e.Head = j.w.HeadValue(e.Head)
+			if v, ok := e.Head.(goja.Value); ok {
+				return v
 			}
-			return e.Head.(goja.Value)
+			if j.head == nil {
+				j.head = j.w.HeadValue(e.Head)
+			}
+			return j.head
 		}
 	case *event.MessageEnd:
 		if key == "tail" {
@@ -557,7 +563,12 @@ func (j *jsEvent) Get(key string) goja.Value {
 }
 func (j *jsEvent) Set(key string, v goja.Value) bool {
 	if e, ok := j.e.(*event.MessageStart); ok && key == "head" {
-		e.Head = v
+		if g := goHead(v); g != nil {
+			e.Head = g
+		} else {
+			e.Head = v
+		}
+		j.head = nil
 		return true
 	}
 	return false
@@ -572,15 +583,15 @@ func (w *Worker) EventObject(e event.Event) *goja.Object {
 	case *event.Data:
 		return w.DataObject(e)
 	case *event.MessageStart:
-		o := w.rt.NewDynamicObject(&jsEvent{w, e})
+		o := w.rt.NewDynamicObject(&jsEvent{w: w, e: e})
 		o.SetPrototype(w.api.startPro)
 		return o
 	case *event.MessageEnd:
-		o := w.rt.NewDynamicObject(&jsEvent{w, e})
+		o := w.rt.NewDynamicObject(&jsEvent{w: w, e: e})
 		o.SetPrototype(w.api.endPro)
 		return o
 	case *event.StreamEnd:
-		o := w.rt.NewDynamicObject(&jsEvent{w, e})
+		o := w.rt.NewDynamicObject(&jsEvent{w: w, e: e})
 		o.SetPrototype(w.api.sePro)
 		return o
 	}
