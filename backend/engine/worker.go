@@ -10,6 +10,7 @@ import (
 	"github.com/dop251/goja"
 
 	"sluice/backend/logging"
+	"sluice/backend/netio"
 )
 
 // Worker owns one goja runtime and every pipeline, context and connection
@@ -35,7 +36,8 @@ type Worker struct {
 
 	// Guarded by run.
 	deferred     []func()
-	ctx          *Context // context of the script callback now running
+	ctx          *Context    // context of the script callback now running
+	reading      *netio.Conn // connection whose input is being processed
 	api          *jsAPI
 	modules      []*Module
 	byPath       map[string]*Module
@@ -147,6 +149,12 @@ func (w *Worker) endTurn() {
 // Defer runs fn at the end of the current turn: once the task queue has
 // emptied (or after a bounded number of tasks under steady load). Worker only.
 func (w *Worker) Defer(fn func()) { w.deferred = append(w.deferred, fn) }
+
+// Reading is the connection whose input is being processed (netio.Loop).
+func (w *Worker) Reading() *netio.Conn { return w.reading }
+
+// SetReading sets it (netio.Loop).
+func (w *Worker) SetReading(c *netio.Conn) { w.reading = c }
 
 // Do runs fn on the worker and waits for it to finish. It must not be called
 // from a task on the same worker.

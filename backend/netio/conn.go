@@ -25,7 +25,22 @@ type Loop interface {
 	Post(fn func())
 	// Defer runs fn at the end of the worker's current turn. Worker only.
 	Defer(fn func())
+	// Reading is the connection whose input the worker is processing now,
+	// and SetReading sets it. Worker only.
+	Reading() *Conn
+	SetReading(c *Conn)
 }
+
+// Backpressure. A connection whose output backs up (the peer reads slower
+// than the data arrives) holds back the connection whose input produced the
+// data: while a write leaves more than HighWater bytes queued, the
+// connection being read at that moment stops reading until the queue falls
+// below LowWater. So a slow client of a proxied download slows the upstream
+// down instead of filling memory, and nothing else on the worker waits.
+const (
+	HighWater = 256 << 10
+	LowWater  = 64 << 10
+)
 
 // Handler receives a Conn's input on its worker.
 type Handler interface {
@@ -69,6 +84,9 @@ type Conn struct {
 	endAfter bool
 
 	unread   atomic.Int64
+	queued   atomic.Int64 // bytes written by the worker, not yet taken by the kernel
+	holds    atomic.Int32 // congested connections holding this one's reading back
+	held     []*Conn      // connections this one holds back; guarded by mu
 	resume   chan struct{}
 	lastIO   atomic.Int64
 	closedBy atomic.Bool
@@ -104,6 +122,7 @@ func (c *Conn) Start() { go c.readLoop() }
 func (c *Conn) readLoop() {
 	buf := make([]byte, 16<<10)
 	for {
+		c.waitReadable()
 		if d := c.readDeadline(); !d.IsZero() {
 			c.nc.SetReadDeadline(d)
 		}
@@ -122,15 +141,11 @@ func (c *Conn) readLoop() {
 					}
 				}
 				if !c.readerDone {
+					c.loop.SetReading(c)
 					c.h.OnRead(b)
+					c.loop.SetReading(nil)
 				}
 			})
-			for c.unread.Load() >= c.opt.ReadLimit && !c.closedBy.Load() {
-				select {
-				case <-c.resume:
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
 		}
 		if err != nil {
 			code := c.classify(err)
@@ -150,6 +165,68 @@ func (c *Conn) readLoop() {
 		}
 	}
 }
+
+// waitReadable blocks the reader while the worker has too much of this
+// connection's input unprocessed, or a congested connection holds it back.
+func (c *Conn) waitReadable() {
+	for (c.unread.Load() >= c.opt.ReadLimit || c.holds.Load() > 0) && !c.closedBy.Load() {
+		select {
+		case <-c.resume:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Conn) wake() {
+	select {
+	case c.resume <- struct{}{}:
+	default:
+	}
+}
+
+// queue accounts n more bytes of output, and holds back the connection
+// being read when the output is congested. Worker only.
+func (c *Conn) queue(n int) {
+	if c.queued.Add(int64(n)) <= HighWater {
+		return
+	}
+	src := c.loop.Reading()
+	if src == nil || src == c {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	for _, h := range c.held {
+		if h == src {
+			return
+		}
+	}
+	c.held = append(c.held, src)
+	src.holds.Add(1)
+}
+
+// sent accounts n bytes taken by the kernel and lets the held connections
+// read again once the queue is short. Called with mu held.
+func (c *Conn) sent(n int) {
+	if c.queued.Add(-int64(n)) < LowWater || c.closed {
+		c.releaseHeld()
+	}
+}
+
+// releaseHeld lets every held connection read again. Called with mu held.
+func (c *Conn) releaseHeld() {
+	for _, h := range c.held {
+		h.holds.Add(-1)
+		h.wake()
+	}
+	c.held = nil
+}
+
+// Queued is how many bytes of output wait to be sent.
+func (c *Conn) Queued() int64 { return c.queued.Load() }
 
 // IdleTimeoutRetry is returned by classify when a read deadline passed but
 // the connection was active in the other direction.
@@ -225,6 +302,7 @@ func (c *Conn) Write(b []byte) {
 		return
 	}
 	c.out = append(c.out, b...)
+	c.queue(len(b))
 	c.schedule()
 }
 
@@ -234,6 +312,7 @@ func (c *Conn) WriteData(d *event.Data) {
 		return
 	}
 	c.out = d.AppendTo(c.out)
+	c.queue(d.Size())
 	c.schedule()
 }
 
@@ -246,6 +325,7 @@ func (c *Conn) Commit(buf []byte) {
 	if c.ending {
 		return
 	}
+	c.queue(len(buf) - len(c.out))
 	c.out = buf
 	c.schedule()
 }
@@ -276,6 +356,7 @@ func (c *Conn) Close() {
 	c.mu.Lock()
 	c.pending = nil
 	c.closed = true
+	c.releaseHeld()
 	c.mu.Unlock()
 	c.closedBy.Store(true)
 	c.nc.Close()
@@ -303,6 +384,7 @@ func (c *Conn) flush() {
 	if len(out) > 0 {
 		n := c.tryWrite(out)
 		c.BytesOut.Add(int64(n))
+		c.sent(n)
 		if n < len(out) {
 			c.pending = append(c.pending[:0], out[n:]...)
 			c.flushing = true
@@ -347,6 +429,9 @@ func (c *Conn) flushLoop() {
 		c.pending = nil
 		if len(b) == 0 || c.closed {
 			c.flushing = false
+			if c.closed {
+				c.releaseHeld()
+			}
 			if c.endAfter && !c.closed {
 				c.closed = true
 				c.closedBy.Store(true)
@@ -362,10 +447,14 @@ func (c *Conn) flushLoop() {
 		n, err := c.nc.Write(b)
 		c.BytesOut.Add(int64(n))
 		c.lastIO.Store(time.Now().UnixNano())
+		c.mu.Lock()
+		c.sent(n)
+		c.mu.Unlock()
 		if err != nil {
 			c.mu.Lock()
 			c.closed = true
 			c.flushing = false
+			c.releaseHeld()
 			c.mu.Unlock()
 			c.nc.Close()
 			return
