@@ -62,7 +62,7 @@ func (r *relay) OnClosed(code event.ErrorCode) {
 
 type sink struct{}
 
-func (sink) OnRead([]byte)             {}
+func (sink) OnRead([]byte)            {}
 func (sink) OnClosed(event.ErrorCode) {}
 
 func pair(t *testing.T) (server, client net.Conn) {
