@@ -1,6 +1,7 @@
 // Command sluice runs Pipy-style proxy scripts.
 //
 //	sluice FILE.js [options]
+//	sluice --tutorial NN [options]
 package main
 
 import (
@@ -35,6 +36,7 @@ type options struct {
 	helpFilters bool
 	describeAPI bool
 	budget      time.Duration
+	tutorial    string
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -54,6 +56,7 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.helpFilters, "help-filters", false, "")
 	fs.BoolVar(&o.describeAPI, "describe-api", false, "")
 	fs.DurationVar(&o.budget, "callback-budget", 5*time.Second, "")
+	fs.StringVar(&o.tutorial, "tutorial", "", "")
 	return fs
 }
 
@@ -74,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 2
 			}
 			flagArgs = append(flagArgs, a)
-			if !hasValue && (name == "threads" || name == "log-level" || name == "callback-budget") && i+1 < len(args) {
+			if !hasValue && (name == "threads" || name == "log-level" || name == "callback-budget" || name == "tutorial") && i+1 < len(args) {
 				flagArgs = append(flagArgs, args[i+1])
 				i++
 			}
@@ -111,7 +114,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logging.SetLevel(level)
 	logging.SetOutput(stderr)
-	if len(positional) != 1 {
+	if o.tutorial != "" && len(positional) > 0 {
+		fmt.Fprintf(stderr, "sluice: give a script or --tutorial, not both\n\n")
+		usage(stderr)
+		return 2
+	}
+	if len(positional) != 1 && o.tutorial == "" {
 		if len(positional) == 0 {
 			fmt.Fprintln(stderr, "sluice: no script given (the console is not built yet); run: sluice path/to/main.js")
 		} else {
@@ -123,6 +131,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.threads < 1 {
 		fmt.Fprintln(stderr, "sluice: --threads must be at least 1")
 		return 2
+	}
+	if o.tutorial != "" {
+		return serveTutorial(o.tutorial, o, stdout)
 	}
 	return serve(positional[0], o)
 }
@@ -144,6 +155,8 @@ Options:
   --describe-api          Print the scripting API (configuration methods, filters,
                           classes) as JSON, as the console's completion uses it
   --callback-budget=DUR   Interrupt a script callback that runs longer (default 5s)
+  --tutorial=NN           Run step NN of the bundled tutorials, with the services
+                          it talks to (--tutorial=list lists the steps)
 
 Signals: SIGINT/SIGTERM stop accepting, let requests in flight finish, then
 exit; SIGHUP reloads the codebase from disk.
