@@ -247,18 +247,21 @@ func hasToken(res *response, name, token string) bool {
 
 // Client sends a step's expected exchanges to a running instance.
 type Client struct {
-	in    *Instance
-	named map[string]*conn
+	in   *Instance
+	name string // of the open named connection
+	open *conn
 }
 
 // NewClient returns a client of the instance.
-func (in *Instance) NewClient() *Client { return &Client{in: in, named: map[string]*conn{}} }
+func (in *Instance) NewClient() *Client { return &Client{in: in} }
 
-// Close closes the named connections.
+// Close closes the named connection still open, and waits until the
+// server has seen it go.
 func (c *Client) Close() {
-	for name, cn := range c.named {
-		cn.close()
-		delete(c.named, name)
+	if c.open != nil {
+		c.open.close()
+		c.in.waitIdle(c.open.port, c.open.baseline)
+		c.open, c.name = nil, ""
 	}
 }
 
@@ -318,12 +321,12 @@ func (c *Client) once(e Expectation) error {
 		req.headers = append(req.headers, [2]string{k, rq.Headers[k]})
 	}
 
-	var cn *conn
-	if e.Connection != "" {
-		cn = c.named[e.Connection]
-		if cn != nil && cn.dead {
-			return fmt.Errorf("connection %q was closed by the server", e.Connection)
-		}
+	if e.Connection != c.name {
+		c.Close()
+	}
+	cn := c.open
+	if cn != nil && cn.dead {
+		return fmt.Errorf("connection %q was closed by the server", e.Connection)
 	}
 	baseline := c.in.connections(port)
 	if cn == nil {
@@ -339,8 +342,9 @@ func (c *Client) once(e Expectation) error {
 		if cn, err = dial(port, rq.TLS, ca); err != nil {
 			return fmt.Errorf("%s %s on port %d: %w", req.method, req.path, rq.Port, err)
 		}
+		cn.baseline = baseline
 		if e.Connection != "" {
-			c.named[e.Connection] = cn
+			c.name, c.open = e.Connection, cn
 		} else {
 			defer func() {
 				cn.close()

@@ -73,7 +73,8 @@ type Expectation struct {
 	// Sleep, alone in an expectation, waits that long (a cache's TTL).
 	Sleep Duration `json:"sleep,omitempty"`
 	// Connection, when set, sends the request on the connection of that
-	// name, opened by the first exchange that uses the name. Without it
+	// name: consecutive exchanges with the same name share one connection,
+	// which closes when an exchange names another one or none. Without it
 	// each exchange has a connection of its own, closed after it, as curl
 	// does.
 	Connection string `json:"connection,omitempty"`
