@@ -310,7 +310,8 @@ type qmux struct {
 	head    any
 	body    event.Data
 	inMsg   bool
-	waiting int // muxQueue: messages sent whose answers have not ended
+	waiting int              // muxQueue: messages sent whose answers have not ended
+	ended   *event.StreamEnd // muxQueue: the input's end, passed on after the answers
 	done    bool
 }
 
@@ -351,11 +352,26 @@ func (m *qmux) OnEvent(e event.Event) {
 		if m.inMsg {
 			m.send() // what there is of it, as Pipy does
 		}
+		if !m.c.merge {
+			// muxQueue ends the stream once the answers owed are out.
+			m.ended = e
+			if m.waiting == 0 || e.Error != event.NoError {
+				m.finish()
+			}
+			return
+		}
 		m.detach()
 	}
 	if m.c.merge {
 		m.next.OnEvent(e)
 	}
+}
+
+// finish ends a muxQueue stream whose input has ended.
+func (m *qmux) finish() {
+	m.detach()
+	m.done = true
+	m.next.OnEvent(m.ended)
 }
 
 func (m *qmux) attach() {
@@ -516,6 +532,9 @@ func (s *qmuxSession) OnEvent(e event.Event) {
 		if m != nil {
 			m.waiting--
 			m.next.OnEvent(e)
+			if m.ended != nil && m.waiting == 0 && !m.done {
+				m.finish()
+			}
 		}
 		s.maybeIdle()
 	}

@@ -212,6 +212,14 @@ func (t *throttle) OnEvent(e event.Event) {
 		return
 	}
 	if len(t.held) > 0 || t.waiter != nil {
+		if se, ok := e.(*event.StreamEnd); ok && se.Error != event.NoError {
+			// An aborted stream does not wait for quota.
+			t.bucket.cancel(t.waiter)
+			t.waiter = nil
+			t.held = t.held[:0]
+			t.next.OnEvent(e)
+			return
+		}
 		t.held = append(t.held, e)
 		return
 	}
@@ -395,6 +403,9 @@ func (b *bucket) enqueue(w *bucketWaiter) {
 }
 
 func (b *bucket) cancel(w *bucketWaiter) {
+	if w == nil {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !w.queued {
