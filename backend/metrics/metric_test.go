@@ -233,6 +233,11 @@ func TestConcurrentUpdates(t *testing.T) {
 }
 
 func TestBuiltinConnections(t *testing.T) {
+	// Start from zero (for -count=N): nothing else feeds them in this test binary.
+	for _, m := range []*Metric{inboundCount, inboundIn, inboundOut, outboundCount, outboundIn, outboundOut, outboundConnTime, pipelineCount} {
+		m.Clear()
+		m.Zero()
+	}
 	const listen = "Listen on 9 at 0.0.0.0"
 	a := OpenInbound(listen, "192.0.2.1")
 	b := OpenInbound(listen, "192.0.2.1")

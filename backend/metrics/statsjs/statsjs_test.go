@@ -22,6 +22,19 @@ func load(t *testing.T, threads int, script string) (*engine.Program, error) {
 	return p, err
 }
 
+// fresh forgets the named metrics (they are process-wide and would carry
+// values from an earlier run of the test, as with -count).
+func fresh(t *testing.T, names ...string) {
+	for _, n := range names {
+		metrics.Default.Remove(n)
+	}
+	t.Cleanup(func() {
+		for _, n := range names {
+			metrics.Default.Remove(n)
+		}
+	})
+}
+
 func exposition(t *testing.T) string {
 	t.Helper()
 	var b bytes.Buffer
@@ -33,6 +46,7 @@ func exposition(t *testing.T) string {
 
 // Every worker evaluates the script; they all update one metric.
 func TestStatsSharedByWorkers(t *testing.T) {
+	fresh(t, "statsjs_requests", "statsjs_conns", "statsjs_latency")
 	p, err := load(t, 3, `
 globalThis.c = new stats.Counter('statsjs_requests', ['method', 'status']),
 c.increase(),
@@ -79,6 +93,7 @@ globalThis.out = {
 
 // A reload (a new program) gets the same metric, whose value carries on.
 func TestStatsSurviveReload(t *testing.T) {
+	fresh(t, "statsjs_reloaded")
 	for range 2 {
 		if _, err := load(t, 1, `new stats.Counter('statsjs_reloaded').increase(5)`); err != nil {
 			t.Fatal(err)
