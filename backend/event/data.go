@@ -96,7 +96,8 @@ func (d *Data) Shift(n int) *Data {
 		d.chunks[i] = c[n:]
 		n = 0
 	}
-	rest := d.chunks[i:]
+	// rest may alias d.one, which Clear zeroes: keep the chunks first.
+	rest := append([][]byte(nil), d.chunks[i:]...)
 	d.Clear()
 	for _, c := range rest {
 		d.Push(c)
