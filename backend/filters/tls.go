@@ -152,7 +152,7 @@ func stringList(v goja.Value, what string) ([]string, error) {
 	return out, nil
 }
 
-func optionsObject(args []goja.Value, i int, filter string) (*goja.Object, error) {
+func optionsObject(args []goja.Value, i int) (*goja.Object, error) {
 	if len(args) <= i || engine.IsNullish(args[i]) {
 		return nil, nil
 	}
@@ -202,11 +202,11 @@ func parseAcceptTLS(b *engine.Builder, args []goja.Value) (engine.Config, error)
 		return nil, err
 	}
 	name, ok := args[0].Export().(string)
-	if !ok {
-		return nil, fmt.Errorf("argument 1: expected a pipeline name, got %s", crypto.TypeName(args[0]))
+	if !ok || name == "" {
+		return nil, fmt.Errorf("argument 1: expected a sub-pipeline name, got %s", crypto.TypeName(args[0]))
 	}
 	c := &acceptTLSConfig{ref: b.Ref(name)}
-	o, err := optionsObject(args, 1, "acceptTLS")
+	o, err := optionsObject(args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -476,11 +476,11 @@ func parseConnectTLS(b *engine.Builder, args []goja.Value) (engine.Config, error
 		return nil, err
 	}
 	name, ok := args[0].Export().(string)
-	if !ok {
-		return nil, fmt.Errorf("argument 1: expected a pipeline name, got %s", crypto.TypeName(args[0]))
+	if !ok || name == "" {
+		return nil, fmt.Errorf("argument 1: expected a sub-pipeline name, got %s", crypto.TypeName(args[0]))
 	}
 	c := &connectTLSConfig{ref: b.Ref(name)}
-	o, err := optionsObject(args, 1, "connectTLS")
+	o, err := optionsObject(args, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -16,10 +16,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"sluice/backend/engine"
 )
 
 // ---- certificates made for the tests ----
@@ -150,6 +154,21 @@ func tlsClient(t testing.TB, roots *x509.CertPool, serverName string, certs ...t
 	return &http.Client{Transport: tr, Timeout: ioTimeout}, tr
 }
 
+// checkSessionsEnd makes the test fail if a TLS session's goroutine is
+// still running once everything else has been cleaned up. Call it before
+// run, so that its cleanup runs after run's.
+func checkSessionsEnd(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		waitFor(t, "the TLS sessions' goroutines to end", 3*time.Second, func() bool {
+			buf := make([]byte, 1<<20)
+			return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "(*tlsSession).run")
+		})
+	})
+}
+
 const certScript = `
   cert: new crypto.CertificateChain(pipy.load('secret/server-cert.pem')),
   key: new crypto.PrivateKey(pipy.load('secret/server-key.pem')),
@@ -158,6 +177,7 @@ const certScript = `
 // ---- acceptTLS ----
 
 func TestAcceptTLSTermination(t *testing.T) {
+	checkSessionsEnd(t)
 	ca := newCA(t, "Test Root")
 	inter := ca.intermediate(t, "Test Intermediate")
 	srv := ca.issue(t, "localhost", []string{"localhost", "127.0.0.1"}, true, inter)
@@ -204,6 +224,7 @@ pipy()
 
 // A client that speaks no TLS is turned away; the listener keeps working.
 func TestAcceptTLSNotTLS(t *testing.T) {
+	checkSessionsEnd(t)
 	ca := newCA(t, "Test Root")
 	srv := ca.issue(t, "localhost", []string{"127.0.0.1"}, false, nil)
 	inst := run(t, `
@@ -276,6 +297,7 @@ pipy({
 }
 
 func TestAcceptTLSMutual(t *testing.T) {
+	checkSessionsEnd(t)
 	ca := newCA(t, "Server Root")
 	clientCA := newCA(t, "Client Root")
 	otherCA := newCA(t, "Other Root")
@@ -336,6 +358,7 @@ func tlsUpstream(t testing.TB, cert tls.Certificate, clientCAs *x509.CertPool) s
 }
 
 func TestConnectTLS(t *testing.T) {
+	checkSessionsEnd(t)
 	ca := newCA(t, "Upstream Root")
 	otherCA := newCA(t, "Other Root")
 	clientCA := newCA(t, "Client Root")
@@ -405,6 +428,7 @@ pipy({
 // Sluice on both ends: a plaintext port tunnels through connectTLS to an
 // acceptTLS port of the same program, with big bodies both ways.
 func TestTLSTunnelBothEnds(t *testing.T) {
+	checkSessionsEnd(t)
 	ca := newCA(t, "Test Root")
 	srv := ca.issue(t, "tunnel.test", []string{"tunnel.test"}, false, nil)
 	inner := freePort(t)
@@ -460,4 +484,56 @@ pipy({_proto: 'none'})
 	r := dial(t, inst.addr)
 	r.write("SSH-2.0-client\r\n")
 	r.expect(`protocol: "", data: SSH-2.0-client` + "\r\n")
+}
+
+// ---- load-time errors ----
+
+func tlsLoadError(t *testing.T, src string, fs map[string]string) string {
+	t.Helper()
+	fsys := fstest.MapFS{"main.js": {Data: []byte(src)}}
+	for name, body := range fs {
+		fsys[name] = &fstest.MapFile{Data: []byte(body)}
+	}
+	prog, err := engine.Load(engine.Options{FS: fsys, Main: "/main.js", Threads: 1})
+	if err == nil {
+		prog.Stop()
+		t.Fatalf("loaded; want an error:\n%s", src)
+	}
+	return err.Error()
+}
+
+// Bad options fail the load, located at the filter's call.
+func TestTLSOptionErrors(t *testing.T) {
+	ca := newCA(t, "Test Root")
+	a := ca.issue(t, "a", []string{"a"}, false, nil)
+	b := ca.issue(t, "b", []string{"b"}, false, nil)
+	fs := map[string]string{"a.pem": a.certPEM, "a.key": a.keyPEM, "b.key": b.keyPEM, "ca.pem": ca.pem}
+	const (
+		cert = "new crypto.Certificate(pipy.load('a.pem'))"
+		key  = "new crypto.PrivateKey(pipy.load('a.key'))"
+	)
+	tests := []struct{ filter, want string }{
+		{".acceptTLS('x', {certificate: {cert: 'a.pem', key: " + key + "}})", "options.certificate: cert must be a crypto.Certificate or a crypto.CertificateChain, got a string"},
+		{".acceptTLS('x', {certificate: {cert: " + cert + ", key: " + cert + "}})", "options.certificate: key must be a crypto.PrivateKey, got a crypto.Certificate"},
+		{".acceptTLS('x', {certificate: {cert: " + cert + ", key: new crypto.PrivateKey(pipy.load('b.key'))}})", "the private key does not match the certificate's public key"},
+		{".acceptTLS('x', {certificate: 42})", "options.certificate expects an object {cert, key} or a function, got a number"},
+		{".acceptTLS('x', {trusted: " + cert + "})", "options.trusted expects an array of crypto.Certificate, got a crypto.Certificate"},
+		{".acceptTLS('x', {trusted: [" + cert + ", 'ca.pem']})", "options.trusted[1] expects a crypto.Certificate, got a string"},
+		{".acceptTLS('x', {alpn: ['h2', '']})", "options.alpn[1] expects a protocol name"},
+		{".acceptTLS('x', {certs: {}})", `unknown option "certs"`},
+		{".acceptTLS('x', 'options')", "options must be an object, got a string"},
+		{".acceptTLS('')", "expected a sub-pipeline name"},
+		{".connectTLS('x', {sni: 42})", "options.sni expects a string or a function, got a number"},
+		{".connectTLS('x', {alpn: 1})", "options.alpn expects a string or an array of strings, got a number"},
+		{".connectTLS()", "wrong number of arguments"},
+		{".detectProtocol('TLS')", "the callback must be a function"},
+		{".handleTLSClientHello()", "wrong number of arguments"},
+	}
+	for _, tt := range tests {
+		src := "pipy()\n.listen(0)\n  " + tt.filter + "\n.pipeline('x')\n  .dummy()\n"
+		err := tlsLoadError(t, src, fs)
+		if !strings.Contains(err, "/main.js:3:") || !strings.Contains(err, tt.want) {
+			t.Errorf("%s:\n got %s\nwant /main.js:3: ... %s", tt.filter, err, tt.want)
+		}
+	}
 }
