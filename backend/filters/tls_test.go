@@ -537,3 +537,72 @@ func TestTLSOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+// Many clients at once, on two workers: every one gets its own answer.
+func TestAcceptTLSConcurrentClients(t *testing.T) {
+	checkSessionsEnd(t)
+	ca := newCA(t, "Test Root")
+	srv := ca.issue(t, "localhost", []string{"127.0.0.1"}, false, nil)
+	inst := run(t, `
+pipy()
+.listen($PORT)
+  .acceptTLS('tls', {certificate: {`+certScript+`}})
+.pipeline('tls')
+  .demuxHTTP('req')
+.pipeline('req')
+  .replaceMessage(msg => new Message(msg.head.path + ':' + msg.body.toString()))
+`, []runOpt{threads(2), files(map[string]string{"secret/server-cert.pem": srv.certPEM, "secret/server-key.pem": srv.keyPEM})})
+	const clients, requests = 16, 5
+	errs := make(chan error, clients)
+	for i := range clients {
+		go func() {
+			c, tr := tlsClient(t, ca.pool(), "")
+			defer tr.CloseIdleConnections()
+			for j := range requests {
+				path := fmt.Sprintf("/c%d/r%d", i, j)
+				body := strings.Repeat("x", i*1000+j)
+				res, err := c.Post("https://"+inst.addr+path, "text/plain", strings.NewReader(body))
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if string(b) != path+":"+body {
+					errs <- fmt.Errorf("%s: got %d bytes", path, len(b))
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func BenchmarkAcceptTLSRequests(b *testing.B) {
+	ca := newCA(b, "Test Root")
+	srv := ca.issue(b, "localhost", []string{"127.0.0.1"}, false, nil)
+	inst := run(b, `
+pipy()
+.listen($PORT)
+  .acceptTLS('tls', {certificate: {`+certScript+`}})
+.pipeline('tls')
+  .serveHTTP(new Message('Hi, there!\n'))
+`, []runOpt{files(map[string]string{"secret/server-cert.pem": srv.certPEM, "secret/server-key.pem": srv.keyPEM})})
+	c, _ := tlsClient(b, ca.pool(), "")
+	url := "https://" + inst.addr + "/"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := c.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+}
