@@ -112,8 +112,11 @@ func parseTrusted(v goja.Value) (*x509.CertPool, error) {
 	if !ok || o.ClassName() != "Array" {
 		return nil, fmt.Errorf("options.trusted expects an array of crypto.Certificate, got %s", crypto.TypeName(v))
 	}
-	pool := x509.NewCertPool()
 	n := int(o.Get("length").ToInteger())
+	if n == 0 {
+		return nil, nil // as in Pipy: no peer is asked for a certificate
+	}
+	pool := x509.NewCertPool()
 	for i := range n {
 		e := o.Get(fmt.Sprint(i))
 		c, ok := crypto.CertificateOf(e)
@@ -189,6 +192,7 @@ func optionGet(o *goja.Object, name string) goja.Value {
 // ---- acceptTLS ----
 
 type acceptTLSConfig struct {
+	base     *tls.Config // shared by the workers: its session ticket keys make resumption work
 	ref      *engine.LayoutRef
 	cert     *tlsCert
 	trusted  *x509.CertPool
@@ -206,6 +210,20 @@ func parseAcceptTLS(b *engine.Builder, args []goja.Value) (engine.Config, error)
 		return nil, fmt.Errorf("argument 1: expected a sub-pipeline name, got %s", crypto.TypeName(args[0]))
 	}
 	c := &acceptTLSConfig{ref: b.Ref(name)}
+	key := struct {
+		kind string
+		site engine.Site
+	}{"acceptTLS", b.Site()}
+	c.base = b.W.Program.Shared(key, func() any {
+		// Each connection's settings (its certificate, its protocol) were
+		// decided on the worker before the handshake started.
+		return &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			if mc, ok := hello.Conn.(*memConn); ok {
+				return mc.s.cfg, nil
+			}
+			return nil, errors.New("not a Sluice TLS session")
+		}}
+	}).(*tls.Config)
 	o, err := optionsObject(args, 1)
 	if err != nil {
 		return nil, err
@@ -347,7 +365,8 @@ func (f *acceptTLS) start(hello *clientHello) {
 		}
 	}
 	f.s = newTLSSession(f.p.W, (*acceptSide)(f))
-	f.s.start(tls.Server(f.s.conn, cfg))
+	f.s.cfg = cfg
+	f.s.start(tls.Server(f.s.conn, f.c.base))
 	for _, c := range f.held {
 		f.s.feedBytes(c)
 	}
@@ -729,6 +748,7 @@ type tlsSession struct {
 	side tlsSide
 	conn *memConn
 	tls  *tls.Conn
+	cfg  *tls.Config // a server's settings for this connection; set before start
 
 	mu        sync.Mutex
 	cond      sync.Cond

@@ -212,6 +212,21 @@ pipy()
 			t.Fatalf("the server sent %d certificates, want the leaf and the intermediate", len(res.TLS.PeerCertificates))
 		}
 	}
+	// A second connection resumes the first one's session.
+	cfg := &tls.Config{RootCAs: ca.pool(), ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+	for i := range 2 {
+		conn, err := tls.Dial("tcp", inst.addr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, "GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+		io.ReadAll(conn)
+		if resumed := conn.ConnectionState().DidResume; resumed != (i == 1) {
+			t.Errorf("connection %d: resumed=%v", i+1, resumed)
+		}
+		conn.Close()
+	}
+
 	body := bigBody(1 << 20)
 	res, err := c.Post(url, "application/octet-stream", bytes.NewReader(body))
 	if err != nil {
