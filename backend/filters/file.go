@@ -322,11 +322,12 @@ func (f *deposit) OnEvent(e event.Event) {
 	case *event.MessageEnd, *event.StreamEnd:
 		if f.inMsg {
 			f.inMsg = false
-			f.below.Clear()
 			if f.file != nil {
 				f.readBack(e)
+				f.below.Clear()
 				return
 			}
+			f.below.Clear()
 		}
 	}
 	f.next.OnEvent(e)
