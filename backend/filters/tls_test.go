@@ -34,13 +34,13 @@ type testCA struct {
 	pem  string
 }
 
-var serial atomic.Int64
+var certSerial atomic.Int64
 
 func newCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial.Add(1)),
+		SerialNumber:          big.NewInt(certSerial.Add(1)),
 		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(time.Hour),
@@ -66,18 +66,18 @@ func (ca *testCA) pool() *x509.CertPool {
 	return p
 }
 
-// leaf is an issued certificate with its key, as PEM and for Go clients.
-type leaf struct {
+// issuedCert is a certificate with its key, as PEM and for Go clients.
+type issuedCert struct {
 	certPEM, keyPEM string
 	tls             tls.Certificate
 }
 
 // issue makes a certificate for names (DNS names or IP addresses); an
 // intermediate CA, when given, signs it and is appended to certPEM.
-func (ca *testCA) issue(t testing.TB, cn string, names []string, useRSA bool, inter *testCA) leaf {
+func (ca *testCA) issue(t testing.TB, cn string, names []string, useRSA bool, inter *testCA) issuedCert {
 	t.Helper()
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial.Add(1)),
+		SerialNumber: big.NewInt(certSerial.Add(1)),
 		Subject:      pkix.Name{CommonName: cn},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
@@ -109,7 +109,7 @@ func (ca *testCA) issue(t testing.TB, cn string, names []string, useRSA bool, in
 		t.Fatal(err)
 	}
 	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	l := leaf{certPEM: pemBlock("CERTIFICATE", der), keyPEM: pemBlock("PRIVATE KEY", keyDER)}
+	l := issuedCert{certPEM: pemBlock("CERTIFICATE", der), keyPEM: pemBlock("PRIVATE KEY", keyDER)}
 	chain := [][]byte{der}
 	if inter != nil {
 		l.certPEM += inter.pem
@@ -124,7 +124,7 @@ func (ca *testCA) intermediate(t testing.TB, name string) *testCA {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial.Add(1)),
+		SerialNumber:          big.NewInt(certSerial.Add(1)),
 		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(time.Hour),
@@ -209,7 +209,7 @@ pipy()
 			t.Fatalf("protocol %s, ALPN %q", res.Proto, res.TLS.NegotiatedProtocol)
 		}
 		if len(res.TLS.PeerCertificates) != 2 {
-			t.Fatalf("the server sent %d certificates, want the leaf and the intermediate", len(res.TLS.PeerCertificates))
+			t.Fatalf("the server sent %d certificates, want the issuedCert and the intermediate", len(res.TLS.PeerCertificates))
 		}
 	}
 	// A second connection resumes the first one's session.
