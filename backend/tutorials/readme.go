@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ type Command struct {
 	Line   int      // line of the README where it starts
 	Text   string   // as written, without the prompt
 	Args   []string // split as a shell would
+	Pipe   []string // a grep the output goes through: ["grep", PATTERN]
 	Output string   // the lines after it, each ending in a newline
 }
 
@@ -60,6 +62,16 @@ func Commands(readme string) ([]Command, error) {
 			if err != nil {
 				return nil, fmt.Errorf("README line %d: %w", cur.Line, err)
 			}
+			for i, a := range args {
+				if a == "|" {
+					cur.Pipe = args[i+1:]
+					args = args[:i]
+					if len(cur.Pipe) != 2 || cur.Pipe[0] != "grep" {
+						return nil, fmt.Errorf("README line %d: only '| grep PATTERN' may follow a command", cur.Line)
+					}
+					break
+				}
+			}
 			cur.Args = args
 			continue
 		}
@@ -77,7 +89,7 @@ func Commands(readme string) ([]Command, error) {
 
 // splitShell splits a command line as a POSIX shell would for the simple
 // commands the tutorials show: words, 'single' and "double" quotes,
-// backslash escapes and continued lines.
+// backslash escapes, continued lines, and a pipe (returned as a "|" word).
 func splitShell(s string) ([]string, error) {
 	var args []string
 	var cur strings.Builder
@@ -117,7 +129,14 @@ func splitShell(s string) ([]string, error) {
 			i++
 			cur.WriteByte(s[i])
 			word = true
-		case strings.IndexByte("|&;<>()$`*?", ch) >= 0:
+		case ch == '|':
+			if word {
+				args = append(args, cur.String())
+				cur.Reset()
+				word = false
+			}
+			args = append(args, "|")
+		case strings.IndexByte("&;<>()$`*?", ch) >= 0:
 			return nil, fmt.Errorf("%q is not supported in the tutorials' commands", ch)
 		default:
 			cur.WriteByte(ch)
@@ -131,9 +150,27 @@ func splitShell(s string) ([]string, error) {
 }
 
 // Run runs a command the way a reader would in a terminal: curl against the
-// instance's (remapped) ports, and sleep. It returns what the command
-// prints.
+// instance's (remapped) ports, and sleep; a grep may filter curl's output.
+// It returns what the command prints.
 func (in *Instance) Run(cmd Command) (string, error) {
+	out, err := in.run(cmd)
+	if err != nil || cmd.Pipe == nil {
+		return out, err
+	}
+	re, err := regexp.Compile(cmd.Pipe[1])
+	if err != nil {
+		return "", fmt.Errorf("grep: %w", err)
+	}
+	var kept strings.Builder
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if l != "" && re.MatchString(strings.TrimSuffix(l, "\n")) {
+			kept.WriteString(l)
+		}
+	}
+	return kept.String(), nil
+}
+
+func (in *Instance) run(cmd Command) (string, error) {
 	if len(cmd.Args) == 0 {
 		return "", errors.New("empty command")
 	}

@@ -1,14 +1,20 @@
 package tutorials
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"sync"
 	"testing/fstest"
 	"time"
 
 	"sluice/backend/engine"
+	"sluice/backend/logging"
+	"sluice/backend/metrics"
 )
 
 // Options says how to run a step.
@@ -37,6 +43,7 @@ type Instance struct {
 	servers  []*engine.Server
 	byPort   map[int]*engine.Server // actual port → server listening on it
 	names    []string
+	http     *http.Server // the metrics, when the step has a MetricsPort
 }
 
 // Start runs the step's services, then the step. On an error whatever had
@@ -78,11 +85,28 @@ func (st *Step) Start(o Options) (*Instance, error) {
 	if err == nil {
 		in.Codebase, err = start("", files, st.Main, o.Threads)
 	}
+	if err == nil && st.MetricsPort != 0 {
+		err = in.serveMetrics(in.Port(st.MetricsPort))
+	}
 	if err != nil {
 		in.Stop()
 		return nil, err
 	}
 	return in, nil
+}
+
+// serveMetrics serves the process's metrics on 127.0.0.1:port.
+func (in *Instance) serveMetrics(port int) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	in.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go in.http.Serve(ln)
+	logging.Infof("[tutorial] Metrics on http://localhost:%d/metrics", port)
+	return nil
 }
 
 // Port maps a documented port to the one in use.
@@ -96,6 +120,12 @@ func (in *Instance) Port(documented int) int {
 // Stop stops every program of the instance: it stops listening and waits a
 // moment for requests in flight.
 func (in *Instance) Stop() {
+	if in.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		in.http.Shutdown(ctx)
+		cancel()
+		in.http = nil
+	}
 	for i := len(in.servers) - 1; i >= 0; i-- {
 		srv := in.servers[i]
 		srv.Shutdown(time.Second)

@@ -48,6 +48,10 @@ type Manifest struct {
 	// Services are helper programs the step talks to (mock upstreams, a log
 	// collector), started next to it.
 	Services []Service `json:"services,omitempty"`
+	// MetricsPort, when set, is where the process's metrics are served
+	// (GET /metrics, Prometheus text) while the step runs, as the console
+	// serves them on its own port.
+	MetricsPort int `json:"metricsPort,omitempty"`
 	// Expect is the list of exchanges to check, in order.
 	Expect []Expectation `json:"expect"`
 }
@@ -160,7 +164,7 @@ var Ports = []int{
 	8082, // the who-am-I service
 	8123, // the log collector (step 11)
 	8443, // the proxy's TLS port (step 20)
-	9090, // the metrics port (step 19)
+	6060, // the metrics (step 19), where the console serves them
 }
 
 // Step is one step of the tutorials.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"sluice"
 	_ "sluice/backend/filters"
 	"sluice/backend/logging"
+	"sluice/backend/metrics"
 	"sluice/backend/tutorials"
 )
 
@@ -101,6 +103,7 @@ func TestSteps(t *testing.T) {
 			}
 			opts := tutorials.Options{Ports: ports[i], Threads: 2}
 			t.Run("expect", func(t *testing.T) {
+				freshMetrics(t, st)
 				in, err := st.Start(opts)
 				if err != nil {
 					t.Fatalf("starting: %v", err)
@@ -132,6 +135,7 @@ func TestSteps(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				freshMetrics(t, st)
 				in, err := st.Start(opts)
 				if err != nil {
 					t.Fatalf("starting: %v", err)
@@ -148,6 +152,24 @@ func TestSteps(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+var scriptMetric = regexp.MustCompile(`new stats\.(?:Counter|Gauge|Histogram)\(\s*['"]([^'"]+)['"]`)
+
+// freshMetrics forgets the metrics the step's scripts define: metrics are
+// process-wide and outlive a program, so a second run of a step in the
+// same process (its README after its exchanges) would start from the
+// counts of the first. A reader's sluice --tutorial starts from zero.
+func freshMetrics(t *testing.T, st *tutorials.Step) {
+	files, err := st.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range files {
+		for _, m := range scriptMetric.FindAllSubmatch(b, -1) {
+			metrics.Default.Remove(string(m[1]))
+		}
 	}
 }
 
