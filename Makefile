@@ -18,12 +18,11 @@ web:
 	@if [ -d node_modules ] && node -e 'process.exit(require("./package.json").scripts?.build ? 0 : 1)'; then npm run build; fi
 	@test -f web/dist/index.html || { echo "web/dist/index.html is missing; run: npm ci && npm run build" >&2; exit 1; }
 
-# Start the sample's mock upstreams in the background and the proxy in the
-# foreground; the mocks are stopped when the proxy exits or on Ctrl-C.
+# Start the console on http://localhost:6060/ (codebases kept in the user's
+# data folder; RUNFLAGS='--data DIR --admin-port N' to change).
+RUNFLAGS ?=
 run: build
-	@trap 'kill $$mock 2>/dev/null; wait $$mock 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
-	$(BIN) codebases/proxy/mock.js & mock=$$!; \
-	$(BIN) codebases/proxy/proxy.js
+	$(BIN) $(RUNFLAGS)
 
 test: web
 	$(GO) vet ./...

@@ -3,101 +3,139 @@ package store
 import (
 	"bytes"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
 )
 
-// ImportOptions says how Import treats the codebases it finds.
+// Bundled is a codebase shipped inside the binary (a sample or a tutorial
+// step).
+type Bundled struct {
+	Path  string            // e.g. "/tutorials/05-plugins"
+	Base  string            // a codebase it derives from (imported first), or ""
+	Main  string            // e.g. "/main.js"
+	Files map[string][]byte // its own files, by path ("/plugins/router.js")
+}
+
+// ImportOptions says how Import treats the codebases.
 type ImportOptions struct {
 	// ReadOnly codebases cannot be edited, committed or deleted through the
 	// store's methods; users derive a codebase from them to make changes.
 	ReadOnly bool
-	// Update gives an existing read-only codebase a new version when the
-	// bundled files differ from its latest version (a newer binary ships
-	// newer tutorials). Writable codebases are never touched once they exist.
+	// Update gives an existing read-only codebase a new version when its
+	// bundled files or main entry differ from its latest version (a newer
+	// binary ships newer tutorials); the codebases derived from it follow.
+	// Writable codebases are never touched once they exist.
 	Update bool
-	// Main picks the main entry among a codebase's file paths; nil uses
-	// GuessMain.
-	Main func(paths []string) string
 }
 
-// Import finds the codebases under root in fsys and stores each one that
-// does not exist yet as prefix + its folder's path below root: a folder
-// that directly holds a .js or .ts file is a codebase, made of every file
-// below it (hidden files and folders excepted). It returns the paths of the
-// codebases it created or updated.
-func (s *Store) Import(fsys fs.FS, root, prefix string, opts ImportOptions) ([]string, error) {
-	found, err := findCodebases(fsys, root)
-	if err != nil {
-		return nil, err
-	}
-	mainOf := opts.Main
-	if mainOf == nil {
-		mainOf = GuessMain
+// Import stores each bundled codebase that does not exist yet (and updates
+// existing ones as opts says). Bases are imported before the codebases
+// deriving from them. It returns the paths of the codebases it created or
+// gave a new version.
+func (s *Store) Import(list []Bundled, opts ImportOptions) ([]string, error) {
+	byPath := map[string]*Bundled{}
+	for i := range list {
+		byPath[list[i].Path] = &list[i]
 	}
 	var changed []string
-	for _, dir := range found {
-		rel := strings.TrimPrefix(strings.TrimPrefix(dir, root), "/")
-		cbPath, err := CleanCodebasePath(strings.TrimSuffix(prefix, "/") + "/" + rel)
-		if err != nil {
-			return changed, err
+	done := map[string]bool{}
+	var visit func(b *Bundled, depth int) error
+	visit = func(b *Bundled, depth int) error {
+		if done[b.Path] {
+			return nil
 		}
-		files, err := readTree(fsys, dir)
-		if err != nil {
-			return changed, err
+		if depth > maxDepth {
+			return fmt.Errorf("bundled codebase %s: its bases loop", b.Path)
 		}
-		paths := make([]string, 0, len(files))
-		for p := range files {
-			paths = append(paths, p)
-		}
-		sort.Strings(paths)
-		main := mainOf(paths)
-		did := false
-		err = s.write(func(tx *sql.Tx) error {
-			c, err := getCodebase(tx, cbPath)
-			if err != nil {
-				_, err := createTx(tx, cbPath, nil, opts.ReadOnly, files, main)
-				did = err == nil
+		if base := byPath[b.Base]; base != nil {
+			if err := visit(base, depth+1); err != nil {
 				return err
 			}
-			if !opts.Update || !c.readOnly || !opts.ReadOnly {
-				return nil
-			}
-			curMain, cur, err := committedTree(tx, c, c.version)
-			if err != nil {
-				return err
-			}
-			if curMain == main && sameTree(cur, files) {
-				return nil
-			}
-			own := tree{}
-			for p, data := range files {
-				h, err := putBlob(tx, data)
-				if err != nil {
-					return err
-				}
-				own[p] = h
-			}
-			if err := addVersion(tx, c, c.version+1, main, nil, own); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(`UPDATE codebases SET main = ? WHERE id = ?`, main, c.id); err != nil {
-				return err
-			}
-			var updates []Update
-			did = true
-			return upgradeDerived(tx, c.id, c.version+1, &updates, 0)
-		})
-		if err != nil {
-			return changed, err
 		}
+		done[b.Path] = true
+		did, err := s.importOne(b, opts)
 		if did {
-			changed = append(changed, cbPath)
+			changed = append(changed, b.Path)
+		}
+		return err
+	}
+	for i := range list {
+		if err := visit(&list[i], 0); err != nil {
+			return changed, err
 		}
 	}
 	return changed, nil
+}
+
+func (s *Store) importOne(b *Bundled, opts ImportOptions) (did bool, err error) {
+	p, err := CleanCodebasePath(b.Path)
+	if err != nil {
+		return false, err
+	}
+	main, err := CleanFilePath(b.Main)
+	if err != nil {
+		return false, fmt.Errorf("bundled codebase %s: %w", p, err)
+	}
+	for f := range b.Files {
+		if _, err := CleanFilePath(f); err != nil {
+			return false, fmt.Errorf("bundled codebase %s: %w", p, err)
+		}
+	}
+	err = s.write(func(tx *sql.Tx) error {
+		var base *codebaseRow
+		if b.Base != "" {
+			if base, err = getCodebase(tx, b.Base); err != nil {
+				return fmt.Errorf("bundled codebase %s: base %s: %w", p, b.Base, err)
+			}
+		}
+		c, err := getCodebase(tx, p)
+		if err != nil {
+			_, err := createTx(tx, p, base, opts.ReadOnly, b.Files, main)
+			did = err == nil
+			return err
+		}
+		if !opts.Update || !opts.ReadOnly || !c.readOnly {
+			return nil
+		}
+		v, err := getVersion(tx, c, c.version)
+		if err != nil {
+			return err
+		}
+		own, err := ownFiles(tx, c.id, c.version)
+		if err != nil {
+			return err
+		}
+		if v.main == main && sameTree(own, b.Files) {
+			return nil
+		}
+		next := tree{}
+		for f, data := range b.Files {
+			h, err := putBlob(tx, data)
+			if err != nil {
+				return err
+			}
+			next[f] = h
+		}
+		var baseVersion any
+		if base != nil && c.baseID.Valid && base.id == c.baseID.Int64 {
+			baseVersion = base.version
+		} else if c.baseID.Valid {
+			baseVersion = v.baseVersion
+		}
+		if err := addVersion(tx, c, c.version+1, main, baseVersion, next); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE codebases SET main = ? WHERE id = ?`, main, c.id); err != nil {
+			return err
+		}
+		did = true
+		var updates []Update
+		return upgradeDerived(tx, c.id, c.version+1, &updates, 0)
+	})
+	return did, err
 }
 
 func sameTree(t tree, files map[string][]byte) bool {
@@ -110,6 +148,35 @@ func sameTree(t tree, files map[string][]byte) bool {
 		}
 	}
 	return true
+}
+
+// FindCodebases reads the codebases under root in fsys, named prefix + their
+// folder's path below root: a folder that directly holds a .js or .ts file
+// is a codebase, made of every file below it (hidden files and folders
+// excepted). mainOf picks the main entry (nil: GuessMain).
+func FindCodebases(fsys fs.FS, root, prefix string, mainOf func(paths []string) string) ([]Bundled, error) {
+	dirs, err := findCodebaseDirs(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	if mainOf == nil {
+		mainOf = GuessMain
+	}
+	var out []Bundled
+	for _, dir := range dirs {
+		rel := strings.TrimPrefix(strings.TrimPrefix(dir, root), "/")
+		files, err := ReadTree(fsys, dir)
+		if err != nil {
+			return nil, err
+		}
+		paths := make([]string, 0, len(files))
+		for p := range files {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		out = append(out, Bundled{Path: strings.TrimSuffix(prefix, "/") + "/" + rel, Main: mainOf(paths), Files: files})
+	}
+	return out, nil
 }
 
 // GuessMain picks a main entry: the first of main, proxy, hello and index
@@ -144,8 +211,11 @@ func isScript(name string) bool {
 
 func hidden(name string) bool { return strings.HasPrefix(name, ".") || name == "node_modules" }
 
-// findCodebases lists the codebase folders under root, outermost first.
-func findCodebases(fsys fs.FS, root string) ([]string, error) {
+// findCodebaseDirs lists the codebase folders under root, outermost first.
+func findCodebaseDirs(fsys fs.FS, root string) ([]string, error) {
+	if _, err := fs.Stat(fsys, root); err != nil {
+		return nil, nil // nothing bundled
+	}
 	var out []string
 	var walk func(dir string) error
 	walk = func(dir string) error {
@@ -170,14 +240,12 @@ func findCodebases(fsys fs.FS, root string) ([]string, error) {
 		}
 		return nil
 	}
-	if _, err := fs.Stat(fsys, root); err != nil {
-		return nil, nil // nothing bundled
-	}
 	return out, walk(root)
 }
 
-// readTree reads every file below dir, by codebase path ("/plugins/x.js").
-func readTree(fsys fs.FS, dir string) (map[string][]byte, error) {
+// ReadTree reads every file below dir in fsys, keyed by its codebase path
+// ("/plugins/x.js"); hidden files and folders are left out.
+func ReadTree(fsys fs.FS, dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -206,16 +274,16 @@ func readTree(fsys fs.FS, dir string) (map[string][]byte, error) {
 	return files, err
 }
 
-// ImportBundled imports the sample codebases under codebases/ (writable, on
-// the first start only) and the tutorials under tutorials/ (read-only, as
-// /tutorials/<step>, updated when the binary's copy changes) from assets.
-func (s *Store) ImportBundled(assets fs.FS) (changed []string, err error) {
+// ImportBundled imports the samples (writable, on the first start only:
+// a sample the user deleted stays deleted) and the tutorials (read-only,
+// updated whenever the binary's copy changes).
+func (s *Store) ImportBundled(samples, tutorials []Bundled) (changed []string, err error) {
 	done, err := s.Meta("samples_imported")
 	if err != nil {
 		return nil, err
 	}
 	if done == "" {
-		changed, err = s.Import(assets, "codebases", "/", ImportOptions{})
+		changed, err = s.Import(samples, ImportOptions{})
 		if err != nil {
 			return changed, err
 		}
@@ -223,6 +291,6 @@ func (s *Store) ImportBundled(assets fs.FS) (changed []string, err error) {
 			return changed, err
 		}
 	}
-	more, err := s.Import(assets, "tutorials", "/tutorials", ImportOptions{ReadOnly: true, Update: true})
+	more, err := s.Import(tutorials, ImportOptions{ReadOnly: true, Update: true})
 	return append(changed, more...), err
 }

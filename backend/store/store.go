@@ -803,18 +803,37 @@ func writable(tx *sql.Tx, path string) (*codebaseRow, error) {
 // SetMain flags file as the main entry. Like the drafts, it takes effect for
 // workers at the next commit.
 func (s *Store) SetMain(path, file string) error {
-	f, err := CleanFilePath(file)
-	if err != nil {
-		return err
+	_, err := s.Update(path, file, -1)
+	return err
+}
+
+// Update flags main as the main entry (unless it is "") and commits
+// version (unless it is negative), in one transaction: both happen or
+// neither does. See SetMain and Commit.
+func (s *Store) Update(path, main string, version int) ([]Update, error) {
+	if main != "" {
+		if _, err := CleanFilePath(main); err != nil {
+			return nil, err
+		}
 	}
-	return s.write(func(tx *sql.Tx) error {
+	var updates []Update
+	err := s.write(func(tx *sql.Tx) error {
 		c, err := writable(tx, path)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(`UPDATE codebases SET main = ? WHERE id = ?`, f, c.id)
+		if main != "" && main != c.main {
+			if _, err := tx.Exec(`UPDATE codebases SET main = ? WHERE id = ?`, main, c.id); err != nil {
+				return err
+			}
+			c.main = main
+		}
+		if version >= 0 {
+			updates, err = commitTx(tx, c, version)
+		}
 		return err
 	})
+	return updates, err
 }
 
 // Update names a codebase that got a new version.
@@ -828,54 +847,53 @@ type Update struct {
 // in Pipy). Every codebase derived from it, recursively, gets a new version
 // on top of it. It returns the codebases that got a new version.
 func (s *Store) Commit(path string, version int) ([]Update, error) {
-	var updates []Update
-	err := s.write(func(tx *sql.Tx) error {
-		c, err := writable(tx, path)
+	if version < 0 {
+		return nil, errorf(ErrInvalid, "invalid version %d", version)
+	}
+	return s.Update(path, "", version)
+}
+
+func commitTx(tx *sql.Tx, c *codebaseRow, version int) ([]Update, error) {
+	if version == c.version {
+		return nil, nil
+	}
+	if version < c.version {
+		return nil, errorf(ErrInvalid, "version %d is not newer than the current version %d of %s", version, c.version, c.path)
+	}
+	w, err := workingTree(tx, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := w.files[c.main]; !ok {
+		return nil, errorf(ErrInvalid, "cannot commit %s: its main entry %s does not exist", c.path, c.main)
+	}
+	own := tree{}
+	for p, h := range w.own {
+		own[p] = h
+	}
+	for p, d := range w.drafts {
+		if d.erased {
+			delete(own, p)
+		} else {
+			own[p] = d.hash
+		}
+	}
+	var baseVersion any
+	if c.baseID.Valid {
+		b, err := getCodebaseByID(tx, c.baseID.Int64)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if version == c.version {
-			return nil
-		}
-		if version < c.version {
-			return errorf(ErrInvalid, "version %d is not newer than the current version %d of %s", version, c.version, c.path)
-		}
-		w, err := workingTree(tx, c)
-		if err != nil {
-			return err
-		}
-		if _, ok := w.files[c.main]; !ok {
-			return errorf(ErrInvalid, "cannot commit %s: its main entry %s does not exist", c.path, c.main)
-		}
-		own := tree{}
-		for p, h := range w.own {
-			own[p] = h
-		}
-		for p, d := range w.drafts {
-			if d.erased {
-				delete(own, p)
-			} else {
-				own[p] = d.hash
-			}
-		}
-		var baseVersion any
-		if c.baseID.Valid {
-			b, err := getCodebaseByID(tx, c.baseID.Int64)
-			if err != nil {
-				return err
-			}
-			baseVersion = b.version
-		}
-		if err := addVersion(tx, c, version, c.main, baseVersion, own); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`DELETE FROM drafts WHERE codebase_id = ?`, c.id); err != nil {
-			return err
-		}
-		updates = append(updates, Update{c.path, version})
-		return upgradeDerived(tx, c.id, version, &updates, 0)
-	})
-	return updates, err
+		baseVersion = b.version
+	}
+	if err := addVersion(tx, c, version, c.main, baseVersion, own); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(`DELETE FROM drafts WHERE codebase_id = ?`, c.id); err != nil {
+		return nil, err
+	}
+	updates := []Update{{c.path, version}}
+	return updates, upgradeDerived(tx, c.id, version, &updates, 0)
 }
 
 func addVersion(tx *sql.Tx, c *codebaseRow, version int, main string, baseVersion any, own tree) error {

@@ -470,20 +470,26 @@ func TestImport(t *testing.T) {
 	t.Parallel()
 	s, _ := open(t)
 	assets := fstest.MapFS{
-		"codebases/README.md":                  {Data: []byte("samples")},
-		"codebases/proxy/proxy.js":             {Data: []byte("pipy()")},
-		"codebases/proxy/mock.js":              {Data: []byte("pipy()")},
-		"codebases/proxy/plugins/router.js":    {Data: []byte("pipy()")},
-		"codebases/proxy/config/router.json":   {Data: []byte("{}")},
-		"codebases/proxy/.hidden":              {Data: []byte("no")},
-		"codebases/group/ts/app.ts":            {Data: []byte("pipy()")},
-		"tutorials/README.md":                  {Data: []byte("tutorials")},
-		"tutorials/01-hello/README.md":         {Data: []byte("# Hello")},
-		"tutorials/01-hello/hello.js":          {Data: []byte("pipy() // 1")},
-		"tutorials/02-echo/echo.js":            {Data: []byte("pipy() // 2")},
-		"tutorials/02-echo/expect/checks.json": {Data: []byte("[]")},
+		"codebases/README.md":                {Data: []byte("samples")},
+		"codebases/proxy/proxy.js":           {Data: []byte("pipy()")},
+		"codebases/proxy/mock.js":            {Data: []byte("pipy()")},
+		"codebases/proxy/plugins/router.js":  {Data: []byte("pipy()")},
+		"codebases/proxy/config/router.json": {Data: []byte("{}")},
+		"codebases/proxy/.hidden":            {Data: []byte("no")},
+		"codebases/group/ts/app.ts":          {Data: []byte("pipy()")},
 	}
-	changed, err := s.ImportBundled(assets)
+	samples, err := FindCodebases(assets, "codebases", "/", nil)
+	must(t, err)
+	tutorials := func(hello string) []Bundled {
+		// Listed derived first: Import puts bases first.
+		return []Bundled{
+			{Path: "/tutorials/02-echo", Base: "/tutorials/01-hello", Main: "/echo.js",
+				Files: map[string][]byte{"/echo.js": []byte("pipy() // 2"), "/README.md": []byte("# Echo")}},
+			{Path: "/tutorials/01-hello", Main: "/hello.js",
+				Files: map[string][]byte{"/hello.js": []byte(hello), "/README.md": []byte("# Hello")}},
+		}
+	}
+	changed, err := s.ImportBundled(samples, tutorials("pipy() // 1"))
 	must(t, err)
 	want := []string{"/group/ts", "/proxy", "/tutorials/01-hello", "/tutorials/02-echo"}
 	if !reflect.DeepEqual(changed, want) {
@@ -498,8 +504,13 @@ func TestImport(t *testing.T) {
 		t.Fatalf("ts main = %s", m)
 	}
 	h := info(t, s, "/tutorials/01-hello")
-	if !h.ReadOnly || h.Main != "/hello.js" || h.Version != 1 {
+	if !h.ReadOnly || h.Main != "/hello.js" || h.Version != 1 || !reflect.DeepEqual(h.Derived, []string{"/tutorials/02-echo"}) {
 		t.Fatalf("tutorial = %+v", h)
+	}
+	e := info(t, s, "/tutorials/02-echo")
+	if e.Base != "/tutorials/01-hello" || !reflect.DeepEqual(e.Files, []string{"/README.md", "/echo.js"}) ||
+		!reflect.DeepEqual(e.BaseFiles, []string{"/README.md", "/hello.js"}) {
+		t.Fatalf("derived tutorial = %+v", e)
 	}
 	_, err = s.WriteFile("/tutorials/01-hello", "/hello.js", []byte("x"), "")
 	mustBe(t, err, ErrReadOnly)
@@ -507,22 +518,21 @@ func TestImport(t *testing.T) {
 	mustBe(t, firstErr(s.Commit("/tutorials/01-hello", 2)), ErrReadOnly)
 	mustBe(t, s.Delete("/tutorials/01-hello"), ErrReadOnly)
 	// Users derive from a tutorial to change it.
-	must(t, s.Create("/mine", "/tutorials/01-hello"))
-	_, err = s.WriteFile("/mine", "/hello.js", []byte("pipy() // mine"), "")
+	must(t, s.Create("/mine", "/tutorials/02-echo"))
+	_, err = s.WriteFile("/mine", "/echo.js", []byte("pipy() // mine"), "")
 	must(t, err)
 
 	// The next start imports no sample again (even one the user deleted)
 	// and leaves unchanged tutorials alone...
 	must(t, s.Delete("/proxy"))
-	changed, err = s.ImportBundled(assets)
+	changed, err = s.ImportBundled(samples, tutorials("pipy() // 1"))
 	must(t, err)
 	if len(changed) != 0 {
 		t.Fatalf("second start imported %v", changed)
 	}
-	// ...but a newer binary's tutorial text becomes a new version, and
+	// ...but a newer binary's tutorial becomes a new version, and the
 	// codebases derived from it follow.
-	assets["tutorials/01-hello/hello.js"] = &fstest.MapFile{Data: []byte("pipy() // 1, revised")}
-	changed, err = s.ImportBundled(assets)
+	changed, err = s.ImportBundled(samples, tutorials("pipy() // 1, revised"))
 	must(t, err)
 	if !reflect.DeepEqual(changed, []string{"/tutorials/01-hello"}) {
 		t.Fatalf("third start changed %v", changed)
@@ -535,12 +545,15 @@ func TestImport(t *testing.T) {
 	}
 	sn, err := s.Snapshot("/mine", 0)
 	must(t, err)
-	if string(sn.Files["/hello.js"]) != "pipy() // 1, revised" || string(sn.Files["/README.md"]) != "# Hello" {
-		t.Fatalf("derived snapshot %v", sn.Files)
+	if string(sn.Files["/hello.js"]) != "pipy() // 1, revised" || string(sn.Files["/README.md"]) != "# Echo" || sn.Main != "/echo.js" {
+		t.Fatalf("derived snapshot %+v", sn)
 	}
-	if got := read(t, s, "/mine", "/hello.js"); got != "pipy() // mine" {
+	if got := read(t, s, "/mine", "/echo.js"); got != "pipy() // mine" {
 		t.Fatalf("derived draft %q", got)
 	}
+	// A bundled codebase with a bad path is refused.
+	_, err = s.Import([]Bundled{{Path: "/bad name", Main: "/a.js"}}, ImportOptions{})
+	mustBe(t, err, ErrInvalid)
 }
 
 func TestMeta(t *testing.T) {

@@ -2,6 +2,8 @@
 //
 //	sluice FILE.js [options]
 //	sluice --tutorial NN [options]
+//	sluice [options]                                  the console (console.go)
+//	sluice http://HOST:6060/repo/<codebase>/ [opts]   a worker pulling from a console (worker.go)
 package main
 
 import (
@@ -37,6 +39,14 @@ type options struct {
 	describeAPI bool
 	budget      time.Duration
 	tutorial    string
+
+	// The console and workers (console.go, worker.go).
+	adminPort    int
+	adminListen  string
+	adminToken   string
+	data         string
+	instanceName string
+	instanceUUID string
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -57,6 +67,12 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.describeAPI, "describe-api", false, "")
 	fs.DurationVar(&o.budget, "callback-budget", 5*time.Second, "")
 	fs.StringVar(&o.tutorial, "tutorial", "", "")
+	fs.IntVar(&o.adminPort, "admin-port", 6060, "")
+	fs.StringVar(&o.adminListen, "admin-listen", "", "")
+	fs.StringVar(&o.adminToken, "admin-token", "", "")
+	fs.StringVar(&o.data, "data", "", "")
+	fs.StringVar(&o.instanceName, "instance-name", "", "")
+	fs.StringVar(&o.instanceUUID, "instance-uuid", "", "")
 	return fs
 }
 
@@ -77,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 2
 			}
 			flagArgs = append(flagArgs, a)
-			if !hasValue && (name == "threads" || name == "log-level" || name == "callback-budget" || name == "tutorial") && i+1 < len(args) {
+			if !hasValue && !isBoolFlag(fs.Lookup(name)) && i+1 < len(args) {
 				flagArgs = append(flagArgs, args[i+1])
 				i++
 			}
@@ -119,12 +135,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	if len(positional) != 1 && o.tutorial == "" {
-		if len(positional) == 0 {
-			fmt.Fprintln(stderr, "sluice: no script given (the console is not built yet); run: sluice path/to/main.js")
-		} else {
-			fmt.Fprintf(stderr, "sluice: one script expected, got %d: %s\n", len(positional), strings.Join(positional, " "))
-		}
+	if len(positional) > 1 {
+		fmt.Fprintf(stderr, "sluice: one script expected, got %d: %s\n", len(positional), strings.Join(positional, " "))
 		usage(stderr)
 		return 2
 	}
@@ -132,17 +144,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice: --threads must be at least 1")
 		return 2
 	}
-	if o.tutorial != "" {
+	switch {
+	case o.tutorial != "":
 		return serveTutorial(o.tutorial, o, stdout)
+	case len(positional) == 0:
+		return console(o, stdout)
+	case isRepoURL(positional[0]):
+		return worker(positional[0], o)
 	}
 	return serve(positional[0], o)
 }
 
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: sluice [options] <script.js | script.ts>
+       sluice [options]
+       sluice [options] http://HOST:6060/repo/<codebase>/
 
-Runs the codebase rooted at the script's folder, with the script as its
-main module.
+The first form runs the codebase rooted at the script's folder, with the
+script as its main module. With no script, sluice serves the console (a
+browser IDE and Pipy's admin API) on 127.0.0.1:6060, keeping codebases in
+--data. With a repo URL, sluice is a worker: it pulls the codebase's
+committed version from a console, runs it, and switches to every new
+version as it is committed.
 
 Options:
   -h, --help              Show this help
@@ -158,8 +186,20 @@ Options:
   --tutorial=NN           Run step NN of the bundled tutorials, with the services
                           it talks to (--tutorial=list lists the steps)
 
+Console and worker options:
+  --admin-port=N          Console port on 127.0.0.1 (default 6060)
+  --admin-listen=ADDR:N   Console address; off loopback a token is required
+  --admin-token=TOKEN     The console's API token (also SLUICE_ADMIN_TOKEN); off
+                          loopback one is generated and printed if not given.
+                          A worker sends it to its console.
+  --data=DIR              Where the console keeps its codebases (default: the
+                          user's data folder, e.g. ~/.local/share/sluice)
+  --instance-name=NAME    The worker's name in the console (default: host name)
+  --instance-uuid=UUID    The worker's id in the console (default: random)
+
 Signals: SIGINT/SIGTERM stop accepting, let requests in flight finish, then
-exit; SIGHUP reloads the codebase from disk.
+exit; SIGHUP reloads the codebase from disk (the console: restarts the
+running codebase; a worker: downloads its codebase again).
 `)
 }
 

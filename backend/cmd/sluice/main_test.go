@@ -1296,7 +1296,7 @@ func TestBadArguments(t *testing.T) {
 		args []string
 		says string
 	}{
-		{nil, "no script"},
+		{[]string{"--admin-port=70000"}, "admin-port"}, // no script: the console, on a bad port
 		{[]string{"nope.js"}, "nope.js"},
 		{[]string{"hello.js", "other.js"}, "other.js"},
 		{[]string{"hello.js", "--threads=0"}, "threads"},
