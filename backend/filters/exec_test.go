@@ -159,14 +159,15 @@ pipy()
 		t.Fatal("the read pipeline did not end")
 	}
 
-	src := "pipy()\n.read('" + path + "')\n  .merge('x', '')\n.pipeline('x')\n  .dummy()\n"
+	src := "pipy()\n.read('" + path + "')\n  .merge('x', '')\n  .muxQueue('x', '')\n.pipeline('x')\n  .dummy()\n"
 	prog, err := engine.Load(engine.Options{FS: fstest.MapFS{"main.js": {Data: []byte(src)}}, Main: "/main.js", Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer prog.Stop()
 	diagram := strings.Join(prog.Modules()[0].Diagram(), "\n")
-	for _, want := range []string{"[Read " + path + "]", "merge", "|--> [x]", "dummy"} {
+	// muxQueue is "mux" in Pipy 0.30's diagrams.
+	for _, want := range []string{"[Read " + path + "]", " merge\n", " mux\n", "|--> [x]", "dummy"} {
 		if !strings.Contains(diagram, want) {
 			t.Errorf("diagram lacks %q:\n%s", want, diagram)
 		}

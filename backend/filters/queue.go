@@ -295,6 +295,14 @@ func parseQMux(b *engine.Builder, args []goja.Value, merge bool) (engine.Config,
 
 func (c *qmuxConfig) Links() []string { return []string{c.ref.Name} }
 
+// Describe names muxQueue "mux" in diagrams, as Pipy 0.30 does.
+func (c *qmuxConfig) Describe() string {
+	if c.merge {
+		return "merge"
+	}
+	return "mux"
+}
+
 func (c *qmuxConfig) New(p *engine.Pipeline, next event.Target) engine.Filter {
 	return &qmux{c: c, p: p, next: next}
 }
