@@ -161,7 +161,7 @@ func console(o options, stdout io.Writer) int {
 	}
 	link := "http://" + net.JoinHostPort(host, strconv.Itoa(bound.Port)) + "/"
 	if token != "" && generated {
-		fmt.Fprintf(stdout, "Admin token (send it as Authorization: Bearer <token>): %s\n", token)
+		fmt.Fprintf(stdout, "Admin token: %s (clients send \"Authorization: Bearer <token>\")\n", token)
 	}
 	if token != "" {
 		link += "?token=" + token
