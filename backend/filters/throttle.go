@@ -13,6 +13,7 @@ import (
 	"sluice/backend/engine"
 	"sluice/backend/event"
 	"sluice/backend/logging"
+	"sluice/backend/netio"
 )
 
 // Throttling filters. Quotas are kept per account in buckets that every
@@ -168,6 +169,7 @@ type throttle struct {
 	bucket    *bucket // nil: no limit
 	held      []event.Event
 	waiter    *bucketWaiter // set while queued on the bucket
+	holding   *netio.Conn   // the connection held back while events wait
 	active    bool          // throttleConcurrency: holds one unit of quota
 	failed    bool
 }
@@ -177,6 +179,7 @@ func (t *throttle) Reset() {
 		t.bucket.cancel(t.waiter)
 		t.waiter = nil
 	}
+	t.unhold()
 	if t.active {
 		t.bucket.give(1)
 	}
@@ -217,6 +220,7 @@ func (t *throttle) OnEvent(e event.Event) {
 			t.bucket.cancel(t.waiter)
 			t.waiter = nil
 			t.held = t.held[:0]
+			t.unhold()
 			t.next.OnEvent(e)
 			return
 		}
@@ -275,9 +279,14 @@ func (t *throttle) consume(e event.Event) event.Event {
 	return nil
 }
 
-// wait queues the stream on its bucket until quota comes back.
+// wait queues the stream on its bucket until quota comes back, and holds
+// back the connection whose input is being processed, if any.
 func (t *throttle) wait() {
 	w := t.p.W
+	if c := w.Reading(); c != nil && t.holding == nil {
+		c.Hold()
+		t.holding = c
+	}
 	b := t.bucket
 	wt := &bucketWaiter{}
 	wt.wake = func() {
@@ -307,6 +316,14 @@ func (t *throttle) resume() {
 		}
 		t.held[0] = nil
 		t.held = t.held[1:]
+	}
+	t.unhold()
+}
+
+func (t *throttle) unhold() {
+	if t.holding != nil {
+		t.holding.Unhold()
+		t.holding = nil
 	}
 }
 

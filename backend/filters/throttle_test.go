@@ -178,3 +178,26 @@ pipy()
 		t.Error("the bytes changed on the way")
 	}
 }
+
+// TestThrottleHoldsSender: while a throttle holds data back it stops
+// reading the connection the data came from (as Pipy closes its input
+// tap): a fast sender is left waiting in its socket, not in our memory.
+// (Like Pipy, a held connection notices its peer going away only when the
+// throttle lets it read again, minutes later here: the harness is told not
+// to wait for it to close.)
+func TestThrottleHoldsSender(t *testing.T) {
+	t.Parallel()
+	in := run(t, `
+pipy()
+.listen('127.0.0.1:$PORT')
+  .throttleDataRate('10k')
+  .dummy()
+`, []runOpt{asUpstream()})
+	c := dial(t, in.addr)
+	c.c.SetWriteDeadline(time.Now().Add(time.Second))
+	n, err := c.c.Write(make([]byte, 64<<20))
+	if err == nil {
+		t.Fatalf("wrote all %d bytes through a 10k/s throttle in a second", n)
+	}
+	t.Logf("wrote %d bytes before the sender was held back", n)
+}
