@@ -3,10 +3,12 @@ package filters
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/dop251/goja"
 
@@ -61,14 +63,14 @@ type throttleConfig struct {
 	account engine.Value
 	site    engine.Site
 	prog    *engine.Program
-	objects map[*goja.Object]*bucket // accounts keyed by script objects: per worker, as the objects are
+	objects *objectAccounts // accounts keyed by script objects: per worker, as the objects are
 }
 
 func parseThrottle(b *engine.Builder, args []goja.Value, kind throttleKind) (engine.Config, error) {
 	if err := argCount(args, 1, 2, b.Kind.Name+"(quota, account?)"); err != nil {
 		return nil, err
 	}
-	c := &throttleConfig{kind: kind, site: b.Site(), prog: b.W.Program, objects: map[*goja.Object]*bucket{}}
+	c := &throttleConfig{kind: kind, site: b.Site(), prog: b.W.Program, objects: &objectAccounts{m: map[weak.Pointer[goja.Object]]*bucket{}}}
 	c.quota = engine.NewValue(args[0])
 	if !c.quota.IsFunc() {
 		if _, err := parseQuota(args[0]); err != nil {
@@ -120,6 +122,34 @@ func parseQuota(v goja.Value) (float64, error) {
 	return 0, fmt.Errorf("quota must be a number, a string like '10k' or a function, got %s", describeValue(v))
 }
 
+// objectAccounts holds the buckets of accounts keyed by objects. Like
+// Pipy's, the keys are weak: an account goes when its object does (so
+// () => __inbound gives each connection an account that ends with it).
+//
+// Threading: get runs on the config's worker; the cleanup that forgets a
+// collected object runs on a runtime goroutine, hence the lock.
+type objectAccounts struct {
+	mu sync.Mutex
+	m  map[weak.Pointer[goja.Object]]*bucket
+}
+
+func (a *objectAccounts) get(o *goja.Object, mk func() *bucket) *bucket {
+	k := weak.Make(o)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if b := a.m[k]; b != nil {
+		return b
+	}
+	b := mk()
+	a.m[k] = b
+	runtime.AddCleanup(o, func(k weak.Pointer[goja.Object]) {
+		a.mu.Lock()
+		delete(a.m, k)
+		a.mu.Unlock()
+	}, k)
+	return b
+}
+
 // accountKey is a bucket's key in the program's shared state.
 type accountKey struct {
 	site    engine.Site
@@ -130,11 +160,7 @@ type accountKey struct {
 func (c *throttleConfig) bucketFor(account goja.Value, quota float64) *bucket {
 	auto := c.kind != throttleStreams
 	if o, ok := account.(*goja.Object); ok {
-		b := c.objects[o]
-		if b == nil {
-			b = newBucket(auto, quota)
-			c.objects[o] = b
-		}
+		b := c.objects.get(o, func() *bucket { return newBucket(auto, quota) })
 		b.setSupply(quota)
 		return b
 	}

@@ -201,3 +201,31 @@ pipy()
 	}
 	t.Logf("wrote %d bytes before the sender was held back", n)
 }
+
+// TestThrottleObjectAccount: an object as the account (here the inbound
+// connection) gives each object its own quota: one request at a time per
+// connection, but two connections at once.
+func TestThrottleObjectAccount(t *testing.T) {
+	t.Parallel()
+	in := run(t, `
+pipy({ _g: { active: 0, max: 0 }, _until: 0 })
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('req')
+.pipeline('req')
+  .throttleConcurrency(1, () => __inbound)
+  .handleMessageStart(() => (_g.active++, _g.max = Math.max(_g.max, _g.active), _until = Date.now() + 100))
+  .wait(() => Date.now() >= _until)
+  .replaceMessage(() => (_g.active--, new Message('max ' + _g.max)))
+`, []runOpt{threads(1)})
+	c1, c2 := dial(t, in.addr), dial(t, in.addr)
+	// Two pipelined requests on each connection: they run one after the
+	// other on their connection, alongside the other connection's.
+	for _, c := range []*rawConn{c1, c2} {
+		c.write("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+	}
+	for _, c := range []*rawConn{c1, c2} {
+		for range 2 {
+			mustEqual(t, "answer", c.response("GET").body, "max 2")
+		}
+	}
+}
