@@ -48,7 +48,6 @@
 package admin
 
 import (
-	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -56,6 +55,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"sluice/backend/store"
 	"sluice/backend/supervisor"
@@ -78,9 +78,9 @@ type Config struct {
 	// Log is the log history; nil makes one that subscribes to the logging
 	// package.
 	Log *LogBuffer
-	// Metrics writes the process's metrics in Prometheus text format; nil
-	// writes the supervisor's counters only.
-	Metrics func(w io.Writer) error
+	// Metrics gathers the process's metrics (metrics.Gatherer()); nil
+	// serves the supervisor's counters only.
+	Metrics prometheus.Gatherer
 	// GraphBudget bounds how long POST /api/v1/graph may evaluate a script
 	// (default 2s).
 	GraphBudget time.Duration
@@ -148,7 +148,7 @@ func New(cfg Config) *Server {
 	e.GET("/api/v1/api", s.apiDescription)
 	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodPost}, "/repo", s.repo)
 	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodPost}, "/repo/*", s.repo)
-	e.GET("/metrics", s.metrics)
+	e.GET("/metrics", s.metricsGet)
 	e.GET("/*", s.static)
 	e.HEAD("/*", s.static)
 	return s

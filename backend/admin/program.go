@@ -1,10 +1,8 @@
 package admin
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -180,24 +178,4 @@ func (s *Server) graphPost(c echo.Context) error {
 func (s *Server) apiDescription(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-cache")
 	return c.Blob(http.StatusOK, "application/json", engine.DescribeJSON())
-}
-
-// metrics writes Prometheus text: the process's metrics (Config.Metrics),
-// or, without them, the running program's counters under Pipy's names.
-func (s *Server) metrics(c echo.Context) error {
-	var buf bytes.Buffer
-	if s.cfg.Metrics != nil {
-		if err := s.cfg.Metrics(&buf); err != nil {
-			return newError(http.StatusInternalServerError, "metrics: %v", err)
-		}
-	} else {
-		writeCounters(&buf, s.cfg.Supervisor.Counters())
-	}
-	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", buf.Bytes())
-}
-
-func writeCounters(w io.Writer, cs supervisor.Counters) {
-	fmt.Fprintf(w, "# HELP pipy_inbound_count Open inbound connections.\n# TYPE pipy_inbound_count gauge\npipy_inbound_count %d\n", cs.Connections)
-	fmt.Fprintf(w, "# HELP pipy_pipeline_count Live pipelines of the running program.\n# TYPE pipy_pipeline_count gauge\npipy_pipeline_count %d\n", cs.Pipelines)
-	fmt.Fprintf(w, "# HELP sluice_requests_inflight Requests being served by the running program.\n# TYPE sluice_requests_inflight gauge\nsluice_requests_inflight %d\n", cs.Inflight)
 }

@@ -3,12 +3,14 @@ package admin
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestRunStopAndLoadFailures(t *testing.T) {
@@ -257,11 +259,20 @@ func TestAPIDescriptionAndMetrics(t *testing.T) {
 		!strings.Contains(r.body, "pipy_inbound_count 0") {
 		t.Fatalf("metrics: %v %s", r.header, r.body)
 	}
-	// The process's metrics plug in.
+	// The process's metrics plug in, and the workers' metrics join them
+	// with an instance label.
 	c2 := newConsole(t, consoleOptions{})
-	c2.srv.cfg.Metrics = func(w io.Writer) error {
-		_, err := w.Write([]byte("my_metric 1\n"))
-		return err
+	c2.srv.cfg.Metrics = prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		return parseFamilies("# HELP my_metric Mine.\n# TYPE my_metric gauge\nmy_metric 1\n")
+	})
+	c2.expect(c2.do("POST", "/api/v1/repo/w", ""), 201, "")
+	for i, name := range []string{"edge-1", "edge-2"} {
+		st := fmt.Sprintf(`{"timestamp":1,"uuid":"u%d","name":%q,"version":"1","modules":{},`+
+			`"metrics":"# HELP my_metric Mine.\n# TYPE my_metric gauge\nmy_metric{x=\"y\"} %d\n# TYPE go_goroutines gauge\ngo_goroutines 7\n"}`, i, name, i+2)
+		c2.expect(c2.do("POST", "/repo/w/", st), 201, "")
 	}
-	c2.expect(c2.do("GET", "/metrics", ""), 200, "my_metric 1\n")
+	r = c2.do("GET", "/metrics", "")
+	want := "# HELP my_metric Mine.\n# TYPE my_metric gauge\nmy_metric 1\n" +
+		"my_metric{instance=\"edge-1\",x=\"y\"} 2\nmy_metric{instance=\"edge-2\",x=\"y\"} 3\n"
+	c2.expect(r, 200, want)
 }

@@ -363,21 +363,24 @@ type instance struct {
 	index    int
 	codebase string
 	status   supervisor.Status
+	metrics  string // the worker's Prometheus text, when it sends it
 	seen     time.Time
 }
 
-// parseStatus checks a status JSON as Pipy's Status::from_json does.
-func parseStatus(body []byte) (*supervisor.Status, error) {
+// parseStatus checks a status JSON as Pipy's Status::from_json does. A
+// Sluice worker adds "metrics": its Prometheus text.
+func parseStatus(body []byte) (*supervisor.Status, string, error) {
 	var raw struct {
 		Timestamp *float64                    `json:"timestamp"`
 		UUID      *string                     `json:"uuid"`
 		Name      *string                     `json:"name"`
 		Version   *string                     `json:"version"`
 		Modules   map[string]*json.RawMessage `json:"modules"`
+		Metrics   string                      `json:"metrics"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil || raw.Timestamp == nil || raw.UUID == nil || raw.Name == nil ||
 		raw.Version == nil || raw.Modules == nil || *raw.UUID == "" {
-		return nil, errBadRequest("invalid JSON: a status needs timestamp, uuid, name, version and modules")
+		return nil, "", errBadRequest("invalid JSON: a status needs timestamp, uuid, name, version and modules")
 	}
 	st := &supervisor.Status{Timestamp: int64(*raw.Timestamp), UUID: *raw.UUID, Name: *raw.Name, Version: *raw.Version,
 		Modules: map[string]supervisor.ModuleStatus{}}
@@ -390,7 +393,7 @@ func parseStatus(body []byte) (*supervisor.Status, error) {
 		}
 		st.Modules[path] = supervisor.ModuleStatus{Graph: mod.Graph}
 	}
-	return st, nil
+	return st, raw.Metrics, nil
 }
 
 func (s *Server) workerStatus(c echo.Context, p string) error {
@@ -408,15 +411,15 @@ func (s *Server) workerStatus(c echo.Context, p string) error {
 	if err != nil {
 		return err
 	}
-	st, err := parseStatus(body)
+	st, metrics, err := parseStatus(body)
 	if err != nil {
 		return err
 	}
-	s.register(cb, st)
+	s.register(cb, st, metrics)
 	return c.NoContent(http.StatusCreated)
 }
 
-func (s *Server) register(cb string, st *supervisor.Status) {
+func (s *Server) register(cb string, st *supervisor.Status, metrics string) {
 	s.imu.Lock()
 	defer s.imu.Unlock()
 	in, ok := s.instances[st.UUID]
@@ -426,6 +429,9 @@ func (s *Server) register(cb string, st *supervisor.Status) {
 		s.instances[st.UUID] = in
 	}
 	in.codebase, in.status, in.seen = cb, *st, time.Now()
+	if metrics != "" {
+		in.metrics = metrics
+	}
 }
 
 // instancesOf lists the workers of a codebase heard from lately, by index.

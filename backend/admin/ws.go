@@ -277,8 +277,8 @@ func (s *Server) workerLink(c echo.Context, p string) error {
 	updates, cancel := s.hub.watch(cb)
 	defer cancel()
 	ws, ok := s.upgrade(c, func(msg []byte) {
-		if st, err := parseStatus(msg); err == nil {
-			s.register(cb, st)
+		if st, metrics, err := parseStatus(msg); err == nil {
+			s.register(cb, st, metrics)
 		}
 	})
 	if !ok {

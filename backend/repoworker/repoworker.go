@@ -53,6 +53,10 @@ type Options struct {
 	PollInterval   time.Duration // manifest checks while the push link is down (default 1s)
 	ReportInterval time.Duration // status posts, and checks while the link is up (default 5s)
 	Client         *http.Client  // default: one with a 10s timeout
+	// Metrics writes the process's metrics in Prometheus text; they go to
+	// the console with each status report, which serves them under
+	// instance="<name>". nil sends none.
+	Metrics func(w io.Writer) error
 }
 
 // Worker pulls and runs one codebase.
@@ -307,15 +311,24 @@ func redact(u string) string {
 	return u
 }
 
-// report posts the status now and then, and right after a new version
-// started.
+// report posts the status (with the metrics) now and then, and right
+// after a new version started.
 func (w *Worker) report(ctx context.Context, due <-chan struct{}) {
 	t := time.NewTicker(w.opts.ReportInterval)
 	defer t.Stop()
 	for {
 		st := w.sup.Status()
 		if st.Version != "" {
-			body, _ := json.Marshal(st)
+			report := struct {
+				supervisor.Status
+				Metrics string `json:"metrics,omitempty"`
+			}{Status: st}
+			if w.opts.Metrics != nil {
+				var buf bytes.Buffer
+				w.opts.Metrics(&buf)
+				report.Metrics = buf.String()
+			}
+			body, _ := json.Marshal(report)
 			if resp, err := w.request(ctx, http.MethodPost, w.url.String(), body); err == nil {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()

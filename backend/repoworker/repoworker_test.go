@@ -147,7 +147,11 @@ func TestPullRunAndFollow(t *testing.T) {
 	port := freePort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	c.publish("/hello", map[string]string{"/main.js": hello(port, "v1"), "/config/x.json": "{}"})
-	w := startWorker(t, Options{URL: c.url + "/repo/hello/", UUID: "w-1", Name: "edge", ReportInterval: 200 * time.Millisecond})
+	w := startWorker(t, Options{URL: c.url + "/repo/hello/", UUID: "w-1", Name: "edge", ReportInterval: 200 * time.Millisecond,
+		Metrics: func(w io.Writer) error {
+			_, err := io.WriteString(w, "# TYPE worker_metric gauge\nworker_metric 5\n")
+			return err
+		}})
 	waitReply(t, app, "v1", 5*time.Second)
 	if st := w.Supervisor().State(); st.Version != "2" || st.Main != "/main.js" {
 		t.Fatalf("state %+v", st)
@@ -169,6 +173,17 @@ func TestPullRunAndFollow(t *testing.T) {
 			t.Fatalf("no instance in %s", b)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Its metrics are the console's, labelled.
+	resp, err := http.Get(c.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `worker_metric{instance="edge"} 5`) {
+		t.Fatalf("console metrics:\n%s", b)
 	}
 
 	// A commit is pushed: the new version serves within a second.

@@ -25,6 +25,7 @@ import (
 	"sluice/backend/admin"
 	"sluice/backend/engine"
 	"sluice/backend/logging"
+	"sluice/backend/metrics"
 	"sluice/backend/store"
 	"sluice/backend/supervisor"
 )
@@ -130,7 +131,8 @@ func console(o options, stdout io.Writer) int {
 	}
 	sup := supervisor.New(supervisor.Options{Threads: o.threads, CallbackBudget: o.budget, UUID: uuid, Name: name})
 	ui, _ := fs.Sub(sluice.Assets, "web/dist")
-	srv := admin.New(admin.Config{Store: st, Supervisor: sup, Token: token, Loopback: loopback, UI: ui, Log: logs})
+	srv := admin.New(admin.Config{Store: st, Supervisor: sup, Token: token, Loopback: loopback, UI: ui, Log: logs,
+		Metrics: metrics.Gatherer()})
 	defer srv.Close()
 
 	// A script's pipy.exit() stops the program, not the console;
@@ -168,7 +170,9 @@ func console(o options, stdout io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "You can now view the Sluice console in the browser: %s\n", link)
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	// Websockets clear the read and write deadlines when they take over.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: log.New(io.Discard, "", 0)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

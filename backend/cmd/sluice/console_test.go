@@ -123,6 +123,11 @@ func TestConsolePipyWorkflowAndWorker(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// The console serves the worker's metrics as Pipy's does.
+	if r := api(t, cport, "GET", "/metrics", "", 200); !strings.Contains(r.body, `pipy_inbound_count{instance="edge-1"}`) {
+		t.Errorf("the console's metrics lack the worker's:\n%s", r.body)
+	}
+
 	// SIGINT stops the worker cleanly.
 	worker.signal(syscall.SIGINT)
 	if code := worker.wait(20 * time.Second); code != 0 {

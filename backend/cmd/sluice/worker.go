@@ -12,6 +12,7 @@ import (
 
 	"sluice/backend/engine"
 	"sluice/backend/logging"
+	"sluice/backend/metrics"
 	"sluice/backend/repoworker"
 )
 
@@ -31,7 +32,7 @@ func worker(url string, o options) int {
 		uuid = newUUID()
 	}
 	w, err := repoworker.New(repoworker.Options{URL: url, Token: adminToken(o), Threads: o.threads,
-		CallbackBudget: o.budget, UUID: uuid, Name: name})
+		CallbackBudget: o.budget, UUID: uuid, Name: name, Metrics: metrics.Write})
 	if err != nil {
 		logging.Errorf("%v", err)
 		return 2
