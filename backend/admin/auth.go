@@ -5,9 +5,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"sluice/backend/logging"
 )
 
 // TokenCookie carries the token for the front end once a page was opened
@@ -19,7 +22,17 @@ const TokenCookie = "sluice_token"
 // the Origin of requests that change things or open websockets (another
 // site's page cannot drive it), and the token on API calls when one is set.
 func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			// A bug in a handler answers 500; the console goes on.
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				logging.Errorf("[admin] internal error in %s %s: %v\n%s", c.Request().Method, c.Request().URL.Path, p, debug.Stack())
+				err = newError(http.StatusInternalServerError, "internal error: %v", p)
+			}
+		}()
 		r := c.Request()
 		h := c.Response().Header()
 		h.Set("Server", "sluice")
