@@ -306,6 +306,9 @@ func (s *Server) repo(c echo.Context) error {
 	if p == "" {
 		p = "/"
 	}
+	// No Date header: Pipy's workers download again whenever the etag or
+	// the date changes, and a Date changes every second.
+	c.Response().Header()["Date"] = nil
 	if r.Method == http.MethodPost {
 		return s.workerStatus(c, p)
 	}
