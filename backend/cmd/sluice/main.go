@@ -144,6 +144,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice: --threads must be at least 1")
 		return 2
 	}
+	if o.verify && (len(positional) == 0 || isRepoURL(positional[0])) {
+		fmt.Fprintln(stderr, "sluice: --verify needs a script file")
+		return 2
+	}
 	switch {
 	case o.tutorial != "":
 		return serveTutorial(o.tutorial, o, stdout)

@@ -1297,6 +1297,9 @@ func TestBadArguments(t *testing.T) {
 		says string
 	}{
 		{[]string{"--admin-port=70000"}, "admin-port"}, // no script: the console, on a bad port
+		{[]string{"--admin-listen=nowhere"}, "admin-listen"},
+		{[]string{"--verify"}, "needs a script"},
+		{[]string{"ftp://example.com/repo/x/"}, "ftp://example.com/repo/x/"},
 		{[]string{"nope.js"}, "nope.js"},
 		{[]string{"hello.js", "other.js"}, "other.js"},
 		{[]string{"hello.js", "--threads=0"}, "threads"},
