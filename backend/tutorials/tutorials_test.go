@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"os"
 	"regexp"
@@ -33,10 +34,21 @@ func bundled(t *testing.T) *tutorials.Set {
 	return set
 }
 
-// freePorts picks a free port for every documented port of every step at
-// once, so that steps running side by side never share one.
+// freePorts picks a free port for every documented port, n times over, so
+// that instances running side by side never share one. The ports are
+// taken below the kernel's range of ephemeral ports: the test's own
+// outbound connections (and those of other test processes) take their
+// source ports from that range, and one of them holding a port would stop
+// a listener from binding it later.
 func freePorts(t *testing.T, n int) []map[int]int {
 	t.Helper()
+	lo, hi := 20000, 32000
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var first, last int
+		if _, err := fmt.Sscan(string(b), &first, &last); err == nil && first > 11000 {
+			lo, hi = 10000, first-1
+		}
+	}
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
@@ -44,15 +56,25 @@ func freePorts(t *testing.T, n int) []map[int]int {
 		}
 	}()
 	out := make([]map[int]int, n)
+	p := lo + rand.IntN(hi-lo)
 	for i := range out {
 		out[i] = map[int]int{}
-		for _, p := range tutorials.Ports {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
+		for _, doc := range tutorials.Ports {
+			for tries := 0; ; tries++ {
+				if tries > hi-lo {
+					t.Fatal("no free ports")
+				}
+				if p++; p > hi {
+					p = lo
+				}
+				// As the scripts bind: every address, TCP.
+				ln, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
+				if err == nil {
+					lns = append(lns, ln)
+					out[i][doc] = p
+					break
+				}
 			}
-			lns = append(lns, ln)
-			out[i][p] = ln.Addr().(*net.TCPAddr).Port
 		}
 	}
 	return out
@@ -84,7 +106,9 @@ func TestSteps(t *testing.T) {
 	if len(set.Steps) < 18 {
 		t.Errorf("%d steps, want at least 18", len(set.Steps))
 	}
-	ports := freePorts(t, len(set.Steps))
+	// Two sets of ports per step: its exchanges and its README run on
+	// separate instances.
+	ports := freePorts(t, 2*len(set.Steps))
 	var skipped skips
 	t.Cleanup(func() {
 		if len(skipped.lines) == 0 {
@@ -101,7 +125,7 @@ func TestSteps(t *testing.T) {
 				skipped.add("%s: the whole step (needs %s)", st.Dir, strings.Join(miss, ", "))
 				t.Skipf("needs %s", strings.Join(miss, ", "))
 			}
-			opts := tutorials.Options{Ports: ports[i], Threads: 2}
+			opts := tutorials.Options{Ports: ports[2*i], Threads: 2}
 			t.Run("expect", func(t *testing.T) {
 				freshMetrics(t, st)
 				in, err := st.Start(opts)
@@ -136,6 +160,7 @@ func TestSteps(t *testing.T) {
 					t.Fatal(err)
 				}
 				freshMetrics(t, st)
+				opts.Ports = ports[2*i+1]
 				in, err := st.Start(opts)
 				if err != nil {
 					t.Fatalf("starting: %v", err)
@@ -161,7 +186,14 @@ var scriptMetric = regexp.MustCompile(`new stats\.(?:Counter|Gauge|Histogram)\(\
 // process-wide and outlive a program, so a second run of a step in the
 // same process (its README after its exchanges) would start from the
 // counts of the first. A reader's sluice --tutorial starts from zero.
+//
+// Only steps that show metrics do this: the files of a later step may
+// still hold the plugin that defines them, unused, while the step that
+// shows them runs alongside.
 func freshMetrics(t *testing.T, st *tutorials.Step) {
+	if st.MetricsPort == 0 {
+		return
+	}
 	files, err := st.Files()
 	if err != nil {
 		t.Fatal(err)
