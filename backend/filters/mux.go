@@ -126,6 +126,13 @@ func (m *mux) OnEvent(e event.Event) {
 		m.body = event.Data{}
 	case *event.StreamEnd:
 		m.detach()
+		if e.Error != event.NoError {
+			// The request stream failed before muxHTTP (a script error in
+			// a filter in front of it): pass the failure on, or the
+			// requester would wait for a response that never comes.
+			m.done = true
+			m.next.OnEvent(e)
+		}
 	}
 }
 
