@@ -269,7 +269,7 @@ func (s *Set) Step(id string) *Step {
 	return nil
 }
 
-// Base returns the step this one derives from, or nil.
+// BaseStep returns the step this one derives from, or nil.
 func (st *Step) BaseStep() *Step { return st.set.byDir[st.Base] }
 
 // skipped are the files of a step folder that are not part of its codebase.
