@@ -1,20 +1,26 @@
 // Decides by the client's address whether a request may reach its service:
 // a service may list the only addresses it allows, or addresses it denies.
+// An entry is an address ("10.1.2.3") or a network ("10.0.0.0/8").
 
 const config = JSON.decode(pipy.load('config/ip-lists.json'))
 
-// Lists become sets, for quick lookups.
+// A list as a function that tells whether an address is on it.
+const onList = entries => {
+  const blocks = entries.map(entry => new Netmask(entry))
+  return address => blocks.some(block => block.contains(address))
+}
+
 const lists = Object.fromEntries(
   Object.entries(config.services).map(
     ([service, { allow, deny }]) => [service, {
-      allow: allow && new Set(allow),
-      deny: deny && new Set(deny),
+      allow: allow && onList(allow),
+      deny: deny && onList(deny),
     }]
   )
 )
 
 const denied = (lists, address) => Boolean(
-  lists && (lists.allow ? !lists.allow.has(address) : lists.deny?.has(address))
+  lists && (lists.allow ? !lists.allow(address) : lists.deny?.(address))
 )
 
 pipy({
