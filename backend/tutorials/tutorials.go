@@ -9,11 +9,13 @@
 // collector, ...) live under services/. The format is described for authors
 // in tutorials/README.md.
 //
-// Load reads a tutorials folder; Step.Codebase materialises a step's files
-// (optionally with its ports remapped, for tests); Start runs a step and its
-// helper services in the current process; Client sends a step's expected
-// exchanges and checks the replies; and CheckREADME replays the curl
-// commands of a step's README and compares what they print with the text.
+// Load reads a tutorials folder; Step.Files and Step.Codebase materialise a
+// step's codebase (optionally with its ports remapped, for tests);
+// Step.Start runs a step and its helper services in the current process;
+// a Client sends a step's expected exchanges and checks the replies; and
+// Commands reads the commands of a step's README, which Instance.Run runs
+// as a reader would, so that what they print can be compared with the text.
+// Available and Missing tell which filters and classes a build has.
 package tutorials
 
 import (
