@@ -35,15 +35,16 @@ type Worker struct {
 	spare []func()
 
 	// Guarded by run.
-	deferred     []func()
-	ctx          *Context    // context of the script callback now running
-	reading      *netio.Conn // connection whose input is being processed
-	api          *jsAPI
-	modules      []*Module
-	byPath       map[string]*Module
-	loading      []*Module
-	runningTasks map[*TaskSpec]*taskRun
-	closed       bool
+	deferred      []func()
+	deferredSpare []func()
+	ctx           *Context    // context of the script callback now running
+	reading       *netio.Conn // connection whose input is being processed
+	api           *jsAPI
+	modules       []*Module
+	byPath        map[string]*Module
+	loading       []*Module
+	runningTasks  map[*TaskSpec]*taskRun
+	closed        bool
 
 	busySince atomic.Int64 // UnixNano when the running script callback started, 0 when none runs
 	interrupt atomic.Bool
@@ -139,10 +140,12 @@ func (w *Worker) runTask(fn func()) {
 func (w *Worker) endTurn() {
 	for len(w.deferred) > 0 {
 		d := w.deferred
-		w.deferred = nil
-		for _, fn := range d {
+		w.deferred = w.deferredSpare[:0]
+		for i, fn := range d {
 			w.runTask(fn)
+			d[i] = nil
 		}
+		w.deferredSpare = d
 	}
 }
 

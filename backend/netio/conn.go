@@ -70,6 +70,14 @@ type Conn struct {
 	h       Handler
 	opt     Options
 	flushFn func()
+	writeFn func(fd uintptr) bool
+	readFn  func()
+
+	inmu    sync.Mutex
+	inq     [][]byte // read, not yet delivered
+	inspare [][]byte
+	wbuf    []byte // tryWrite's argument and result, for writeFn
+	wn      int
 
 	// worker-only
 	out        []byte
@@ -106,6 +114,8 @@ func NewConn(nc net.Conn, loop Loop, h Handler, opt Options) *Conn {
 		}
 	}
 	c.flushFn = c.flush
+	c.writeFn = c.rawWrite
+	c.readFn = c.deliver
 	c.lastIO.Store(time.Now().UnixNano())
 	return c
 }
@@ -119,33 +129,39 @@ func (c *Conn) SetHandler(h Handler) { c.h = h }
 // Start begins reading on a new goroutine.
 func (c *Conn) Start() { go c.readLoop() }
 
+// Reads go into an arena: each read fills the arena's free tail and hands
+// exactly the bytes read to the worker, so reading copies nothing and
+// allocates only when an arena is used up. A handed-off slice is never
+// written again.
+const (
+	arenaSize = 16 << 10
+	minRead   = 2 << 10
+)
+
 func (c *Conn) readLoop() {
-	buf := make([]byte, 16<<10)
+	arena := make([]byte, arenaSize)
 	for {
 		c.waitReadable()
 		if d := c.readDeadline(); !d.IsZero() {
 			c.nc.SetReadDeadline(d)
 		}
-		n, err := c.nc.Read(buf)
+		if len(arena) < minRead {
+			arena = make([]byte, arenaSize)
+		}
+		n, err := c.nc.Read(arena)
 		if n > 0 {
-			b := make([]byte, n)
-			copy(b, buf[:n])
+			b := arena[:n:n]
+			arena = arena[n:]
 			c.BytesIn.Add(int64(n))
 			c.lastIO.Store(time.Now().UnixNano())
 			c.unread.Add(int64(n))
-			c.loop.Post(func() {
-				if c.unread.Add(-int64(len(b))) < c.opt.ReadLimit {
-					select {
-					case c.resume <- struct{}{}:
-					default:
-					}
-				}
-				if !c.readerDone {
-					c.loop.SetReading(c)
-					c.h.OnRead(b)
-					c.loop.SetReading(nil)
-				}
-			})
+			c.inmu.Lock()
+			c.inq = append(c.inq, b)
+			first := len(c.inq) == 1
+			c.inmu.Unlock()
+			if first {
+				c.loop.Post(c.readFn)
+			}
 		}
 		if err != nil {
 			code := c.classify(err)
@@ -164,6 +180,30 @@ func (c *Conn) readLoop() {
 			return
 		}
 	}
+}
+
+// deliver hands what the reader queued to the handler, on the worker. It
+// is posted once when the queue stops being empty, so reads that pile up
+// while the worker is busy are delivered in one task.
+func (c *Conn) deliver() {
+	c.inmu.Lock()
+	q := c.inq
+	c.inq = c.inspare[:0]
+	c.inmu.Unlock()
+	for i, b := range q {
+		q[i] = nil
+		if c.unread.Add(-int64(len(b))) < c.opt.ReadLimit {
+			c.wake()
+		}
+		if !c.readerDone {
+			c.loop.SetReading(c)
+			c.h.OnRead(b)
+			c.loop.SetReading(nil)
+		}
+	}
+	c.inmu.Lock()
+	c.inspare = q[:0]
+	c.inmu.Unlock()
 }
 
 // waitReadable blocks the reader while the worker has too much of this
@@ -365,8 +405,11 @@ func (c *Conn) Close() {
 func (c *Conn) flush() {
 	c.scheduled = false
 	out := c.out
-	c.out = c.out[len(c.out):]
-	if cap(c.out) > 64<<10 {
+	// Whatever happens to out below, its bytes are written or copied
+	// before flush returns, so the buffer is reused for the next turn.
+	if cap(out) <= 64<<10 {
+		c.out = out[:0]
+	} else {
 		c.out = nil
 	}
 	c.mu.Lock()
@@ -406,20 +449,26 @@ func (c *Conn) tryWrite(b []byte) int {
 	if c.rc == nil {
 		return 0
 	}
-	n := 0
-	c.rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, err := syscall.Write(int(fd), b[n:])
-			if m > 0 {
-				n += m
-			}
-			if err != nil || m <= 0 {
-				break
-			}
-		}
-		return true
-	})
+	c.wbuf, c.wn = b, 0
+	c.rc.Write(c.writeFn)
+	n := c.wn
+	c.wbuf = nil
 	return n
+}
+
+// rawWrite is tryWrite's syscall.RawConn callback; it is a method value
+// made once, so a write allocates nothing.
+func (c *Conn) rawWrite(fd uintptr) bool {
+	for c.wn < len(c.wbuf) {
+		m, err := syscall.Write(int(fd), c.wbuf[c.wn:])
+		if m > 0 {
+			c.wn += m
+		}
+		if err != nil || m <= 0 {
+			break
+		}
+	}
+	return true
 }
 
 func (c *Conn) flushLoop() {
