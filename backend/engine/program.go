@@ -41,11 +41,35 @@ type Program struct {
 	Tasks   []*TaskSpec
 	Reads   []*ReadSpec
 
-	Inflight atomic.Int64 // requests being served, for graceful shutdown
-	shared   sync.Map     // Shared: cross-worker state of filters, by key
+	Inflight Requests // requests being served (graceful shutdown) and started (the console's rate)
+	shared   sync.Map // Shared: cross-worker state of filters, by key
 	stop     chan struct{}
 	stopOnce sync.Once
 }
+
+// Requests counts a program's requests: the HTTP server filters Add(1) when
+// one starts and Add(-1) when its response is done. Load is the number being
+// served; Started counts every one begun, for a rate.
+//
+// Threading: safe for concurrent use.
+type Requests struct {
+	inflight, started atomic.Int64
+}
+
+// Add adds n to the requests being served (a positive n also to those
+// started) and returns the new number being served.
+func (r *Requests) Add(n int64) int64 {
+	if n > 0 {
+		r.started.Add(n)
+	}
+	return r.inflight.Add(n)
+}
+
+// Load returns the number of requests being served.
+func (r *Requests) Load() int64 { return r.inflight.Load() }
+
+// Started returns the number of requests ever started.
+func (r *Requests) Started() int64 { return r.started.Load() }
 
 // Load compiles the codebase and evaluates it on every worker. Errors are
 // *ScriptError when they have a location in the user's scripts.

@@ -201,6 +201,7 @@ func (s *Supervisor) Status() Status {
 type Counters struct {
 	Connections int64            `json:"connections"` // open inbound connections, every generation's
 	Inflight    int64            `json:"inflight"`    // requests being served by the current generation
+	Requests    int64            `json:"requests"`    // requests the current generation has started (for a rate)
 	Pipelines   int64            `json:"pipelines"`   // live pipelines of the current generation
 	Listeners   []string         `json:"listeners"`   // bound addresses
 	Workers     []WorkerCounters `json:"workers"`
@@ -225,6 +226,7 @@ func (s *Supervisor) Counters() Counters {
 	}
 	if p := st.Program; p != nil && st.Running {
 		c.Inflight = p.Inflight.Load()
+		c.Requests = p.Inflight.Started()
 		for _, w := range p.Workers {
 			wc := WorkerCounters{ID: w.ID, Connections: w.Conns.Load(), Pipelines: w.Pipelines.Load()}
 			c.Pipelines += wc.Pipelines

@@ -63,7 +63,7 @@ func TestGenerations(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	c := s.Counters()
-	if len(c.Listeners) != 1 || len(c.Workers) != 2 {
+	if len(c.Listeners) != 1 || len(c.Workers) != 2 || c.Requests != 1 {
 		t.Fatalf("counters %+v", c)
 	}
 
