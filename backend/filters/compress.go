@@ -10,6 +10,7 @@ import (
 	"io"
 	"iter"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/dop251/goja"
@@ -247,12 +248,20 @@ type compressFilter struct {
 	c      *compressConfig
 	in     bool
 	enc    *bodyEncoder // nil when the body passes as it is
-	spare  map[compressAlgo]*bodyEncoder
 	failed bool
 }
 
 func (f *compressFilter) Reset() {
-	f.in, f.enc, f.failed = false, nil, false
+	f.release()
+	f.in, f.failed = false, false
+}
+
+// release gives the encoder back to its pool.
+func (f *compressFilter) release() {
+	if f.enc != nil {
+		encoderPools[f.enc.algo][f.c.level].Put(f.enc)
+		f.enc = nil
+	}
 }
 
 func (f *compressFilter) OnEvent(e event.Event) {
@@ -299,11 +308,12 @@ func (f *compressFilter) OnEvent(e event.Event) {
 		if f.enc != nil {
 			f.enc.w.Close()
 			f.enc.emit(f.next)
-			f.enc = nil
+			f.release()
 		}
 		f.next.OnEvent(e)
 	case *event.StreamEnd:
-		f.in, f.enc = false, nil
+		f.in = false
+		f.release()
 		f.next.OnEvent(e)
 	}
 }
@@ -363,19 +373,18 @@ func (f *compressFilter) name() string {
 	return "compressMessage"
 }
 
-// encoder returns a ready encoder for algo, reusing the instance's own.
+// encoderPools keep idle encoders (they hold large buffers) by algorithm
+// and level, shared by all pipelines and workers.
+var encoderPools [3][4]sync.Pool
+
+// encoder returns a ready encoder for algo.
 func (f *compressFilter) encoder(algo compressAlgo) *bodyEncoder {
-	if e := f.spare[algo]; e != nil {
+	if e, ok := encoderPools[algo][f.c.level].Get().(*bodyEncoder); ok {
 		e.buf.Reset()
 		e.w.Reset(&e.buf)
 		return e
 	}
-	e := newBodyEncoder(algo, f.c.level)
-	if f.spare == nil {
-		f.spare = map[compressAlgo]*bodyEncoder{}
-	}
-	f.spare[algo] = e
-	return e
+	return newBodyEncoder(algo, f.c.level)
 }
 
 // resetWriter is what the gzip, zlib and brotli writers have in common.
@@ -386,12 +395,13 @@ type resetWriter interface {
 
 // bodyEncoder compresses into buf; emit hands what came out downstream.
 type bodyEncoder struct {
-	buf bytes.Buffer
-	w   resetWriter
+	algo compressAlgo
+	buf  bytes.Buffer
+	w    resetWriter
 }
 
 func newBodyEncoder(algo compressAlgo, level compressLevel) *bodyEncoder {
-	e := &bodyEncoder{}
+	e := &bodyEncoder{algo: algo}
 	switch algo {
 	case algoDeflate:
 		e.w, _ = zlib.NewWriterLevel(&e.buf, level.zlib())

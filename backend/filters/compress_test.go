@@ -5,10 +5,13 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andybalholm/brotli"
 )
@@ -309,4 +312,22 @@ func TestDecompressMessageFunctionUnknownAlgorithmPasses(t *testing.T) {
 	cl := newClient(t)
 	_, b := postEncoded(t, cl, in.url("/"), "", []byte("as is"), false)
 	mustEqual(t, "body", string(b), "as is")
+}
+
+// A client that goes away in the middle of a compressed body leaves no
+// decompressing coroutine behind.
+func TestDecompressStopsWhenTheStreamEnds(t *testing.T) {
+	in := run(t, decompressApp, nil, "$FILTER", ".decompressHTTP()")
+	gz := compressBytes(t, "gzip", bigBody(1<<20))
+	for range 5 {
+		c := dial(t, in.addr)
+		c.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gz)) + "\r\n\r\n")
+		c.write(string(gz[:len(gz)/2]))
+		time.Sleep(20 * time.Millisecond)
+		c.c.Close()
+	}
+	waitFor(t, "decompressing coroutines to end", 3*time.Second, func() bool {
+		buf := make([]byte, 1<<20)
+		return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "newInflater")
+	})
 }
