@@ -98,9 +98,11 @@ func findHost(p string) string {
 func trimHost(h string) string { return strings.TrimLeft(h, "/") }
 
 func parseURL(raw, base string, hasBase bool) (*urlParts, error) {
-	raw = strings.TrimSpace(raw)
-	if i := strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
-		return nil, fmt.Errorf("invalid URL %q: a space or control character at %d", raw, i)
+	raw, base = strings.TrimSpace(raw), strings.TrimSpace(base)
+	for _, s := range []string{raw, base} {
+		if i := strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+			return nil, fmt.Errorf("invalid URL %q: a space or control character at %d", s, i)
+		}
 	}
 	protocol := findProtocol(raw)
 	hostPath := raw[len(protocol):]
@@ -108,7 +110,6 @@ func parseURL(raw, base string, hasBase bool) (*urlParts, error) {
 	path := hostPath[len(host):]
 	host = trimHost(host)
 	if host == "" && hasBase {
-		base = strings.TrimSpace(base)
 		protocol = findProtocol(base)
 		bp := base[len(protocol):]
 		host = findHost(bp)
