@@ -58,7 +58,7 @@ func init() {
 			}
 			c := &decompressConfig{http: true}
 			if len(args) == 1 && !engine.IsNullish(args[0]) {
-				if _, isFn := goja.AssertFunction(args[0]); !isFn && !isBool(args[0]) {
+				if _, isFn := goja.AssertFunction(args[0]); !isFn && !isBoolean(args[0]) {
 					return nil, fmt.Errorf("enable must be a boolean or a function; usage: %s", sig)
 				}
 				c.enable = engine.NewValue(args[0])
@@ -90,7 +90,7 @@ func init() {
 	})
 }
 
-func isBool(v goja.Value) bool {
+func isBoolean(v goja.Value) bool {
 	_, ok := v.Export().(bool)
 	return ok
 }
@@ -202,7 +202,7 @@ func parseCompress(args []goja.Value, http bool) (engine.Config, error) {
 		return nil, fmt.Errorf("options must be an object; usage: %s", sig)
 	}
 	if v := o.Get("enabled"); !engine.IsNullish(v) {
-		if _, isFn := goja.AssertFunction(v); !isFn && !isBool(v) {
+		if _, isFn := goja.AssertFunction(v); !isFn && !isBoolean(v) {
 			return nil, fmt.Errorf("options.enabled must be a boolean or a function")
 		}
 		c.enabled = engine.NewValue(v)
@@ -286,6 +286,9 @@ func (f *compressFilter) OnEvent(e event.Event) {
 		}
 		f.enc = f.encoder(algo)
 		head := e.Head
+		if head == nil && f.c.http {
+			head = f.p.W.Runtime().NewObject() // a response with no head says 200 and nothing else
+		}
 		if head != nil {
 			head = headWithHeaders(f.p.W, head, headerChange{"content-encoding", algo.token()}, headerChange{"content-length", ""})
 		}
@@ -387,8 +390,8 @@ func (f *compressFilter) encoder(algo compressAlgo) *bodyEncoder {
 	return newBodyEncoder(algo, f.c.level)
 }
 
-// resetWriter is what the gzip, zlib and brotli writers have in common.
-type resetWriter interface {
+// compressWriter is what the gzip, zlib and brotli writers have in common.
+type compressWriter interface {
 	io.WriteCloser
 	Reset(io.Writer)
 }
@@ -397,7 +400,7 @@ type resetWriter interface {
 type bodyEncoder struct {
 	algo compressAlgo
 	buf  bytes.Buffer
-	w    resetWriter
+	w    compressWriter
 }
 
 func newBodyEncoder(algo compressAlgo, level compressLevel) *bodyEncoder {
@@ -642,20 +645,20 @@ func (s *inflateSource) ReadByte() (byte, error) {
 	return c, nil
 }
 
-// byteReader is flate's input interface: with it, flate reads no further
+// inflateByteReader is flate's input interface: with it, flate reads no further
 // than it needs, so nothing after the compressed stream is swallowed.
-type byteReader interface {
+type inflateByteReader interface {
 	io.Reader
 	io.ByteReader
 }
 
-// prefixed puts bytes already read back in front of a source.
-type prefixed struct {
+// inflatePrefixed puts bytes already read back in front of a source.
+type inflatePrefixed struct {
 	head []byte
-	rest byteReader
+	rest inflateByteReader
 }
 
-func (p *prefixed) Read(b []byte) (int, error) {
+func (p *inflatePrefixed) Read(b []byte) (int, error) {
 	if len(p.head) > 0 {
 		n := copy(b, p.head)
 		p.head = p.head[n:]
@@ -664,7 +667,7 @@ func (p *prefixed) Read(b []byte) (int, error) {
 	return p.rest.Read(b)
 }
 
-func (p *prefixed) ReadByte() (byte, error) {
+func (p *inflatePrefixed) ReadByte() (byte, error) {
 	if len(p.head) > 0 {
 		c := p.head[0]
 		p.head = p.head[1:]
@@ -673,10 +676,10 @@ func (p *prefixed) ReadByte() (byte, error) {
 	return p.rest.ReadByte()
 }
 
-// openReader makes the decompressing reader for algo over src. For deflate
+// openInflateReader makes the decompressing reader for algo over src. For deflate
 // and inflate it looks at the first bytes: a gzip member (inflate only), a
 // zlib stream, or else raw deflate data.
-func openReader(algo compressAlgo, src *inflateSource) (io.Reader, error) {
+func openInflateReader(algo compressAlgo, src *inflateSource) (io.Reader, error) {
 	switch algo {
 	case algoGzip:
 		return gzip.NewReader(src)
@@ -694,7 +697,7 @@ func openReader(algo compressAlgo, src *inflateSource) (io.Reader, error) {
 		}
 		head = append(head, c)
 	}
-	r := &prefixed{head: head, rest: src}
+	r := &inflatePrefixed{head: head, rest: src}
 	switch {
 	case len(head) == 0:
 		return bytes.NewReader(nil), nil
@@ -710,7 +713,7 @@ func newInflater(algo compressAlgo) *inflater {
 	src := &inflateSource{}
 	seq := func(yield func(inflateStep) bool) {
 		src.yield = yield
-		r, err := openReader(algo, src)
+		r, err := openInflateReader(algo, src)
 		if err != nil {
 			if err != errInflateStopped {
 				yield(inflateStep{err: err})

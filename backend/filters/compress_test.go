@@ -105,7 +105,9 @@ func TestCompressHTTPMethods(t *testing.T) {
 			}
 			mustEqualBytes(t, "decompressed body", decodeWith(t, tc.enc, b), []byte(text()))
 			// The connection stays usable.
+			// A response with no head at all is compressed too.
 			resp, b = rawGet(t, cl, in.url("/small"), nil)
+			mustEqual(t, "content-encoding", resp.Header.Get("Content-Encoding"), tc.enc)
 			mustEqualBytes(t, "small body", decodeWith(t, tc.enc, b), []byte("small"))
 		})
 	}

@@ -715,7 +715,7 @@ func (w *mqttWriter) bin(b []byte) {
 	w.b = append(w.b, b...)
 }
 
-func getProp(o *goja.Object, k string) goja.Value {
+func mqttGet(o *goja.Object, k string) goja.Value {
 	if o == nil {
 		return nil
 	}
@@ -726,34 +726,34 @@ func getProp(o *goja.Object, k string) goja.Value {
 	return v
 }
 
-func getInt(o *goja.Object, k string, def int) int {
-	if v := getProp(o, k); v != nil {
+func mqttInt(o *goja.Object, k string, def int) int {
+	if v := mqttGet(o, k); v != nil {
 		return int(v.ToInteger())
 	}
 	return def
 }
 
-func getBool(o *goja.Object, k string) bool {
-	v := getProp(o, k)
+func mqttBool(o *goja.Object, k string) bool {
+	v := mqttGet(o, k)
 	return v != nil && v.ToBoolean()
 }
 
-func getStr(o *goja.Object, k string) (string, bool) {
-	if v := getProp(o, k); v != nil {
+func mqttStr(o *goja.Object, k string) (string, bool) {
+	if v := mqttGet(o, k); v != nil {
 		return v.String(), true
 	}
 	return "", false
 }
 
-func getObj(o *goja.Object, k string) *goja.Object {
-	if v, ok := getProp(o, k).(*goja.Object); ok {
+func mqttObjOf(o *goja.Object, k string) *goja.Object {
+	if v, ok := mqttGet(o, k).(*goja.Object); ok {
 		return v
 	}
 	return nil
 }
 
 // each calls fn for each element of an array value (or the value itself).
-func each(v goja.Value, fn func(goja.Value)) {
+func mqttEach(v goja.Value, fn func(goja.Value)) {
 	if o, ok := v.(*goja.Object); ok && o.ClassName() == "Array" {
 		n := int(o.Get("length").ToInteger())
 		for i := range n {
@@ -767,14 +767,14 @@ func each(v goja.Value, fn func(goja.Value)) {
 // props writes the properties object of o (MQTT 5 only).
 func (w *mqttWriter) props(o *goja.Object) {
 	pw := &mqttWriter{}
-	if po := getObj(o, "properties"); po != nil {
+	if po := mqttObjOf(o, "properties"); po != nil {
 		for _, k := range po.Keys() {
 			v := po.Get(k)
 			if engine.IsNullish(v) {
 				continue
 			}
 			p := mqttPropByName[k]
-			each(v, func(v goja.Value) {
+			mqttEach(v, func(v goja.Value) {
 				if p == nil {
 					pw.varint(38)
 					pw.str(k)
@@ -808,13 +808,13 @@ func (w *mqttWriter) props(o *goja.Object) {
 // dst. level is the protocol level in force; CONNECT and CONNACK heads may
 // change it.
 func mqttEncode(dst []byte, level *int, head *goja.Object, payload []byte) ([]byte, error) {
-	name, _ := getStr(head, "type")
+	name, _ := mqttStr(head, "type")
 	t := mqttTypeOf(name)
 	if t == 0 {
 		return dst, fmt.Errorf("invalid packet type %q", name)
 	}
 	if t == mqttCONNECT || t == mqttCONNACK {
-		if v := getProp(head, "protocolLevel"); v != nil {
+		if v := mqttGet(head, "protocolLevel"); v != nil {
 			lv, err := mqttLevel(v)
 			if err != nil {
 				return dst, fmt.Errorf("protocolLevel %v", err)
@@ -836,18 +836,18 @@ func mqttEncode(dst []byte, level *int, head *goja.Object, payload []byte) ([]by
 		}
 		w.u8(*level)
 		cf := 0
-		if getBool(head, "cleanStart") {
+		if mqttBool(head, "cleanStart") {
 			cf |= 0x02
 		}
-		will := getObj(head, "will")
+		will := mqttObjOf(head, "will")
 		if will != nil {
-			cf |= 0x04 | (getInt(will, "qos", 0)&3)<<3
-			if getBool(will, "retain") {
+			cf |= 0x04 | (mqttInt(will, "qos", 0)&3)<<3
+			if mqttBool(will, "retain") {
 				cf |= 0x20
 			}
 		}
-		user, hasUser := getStr(head, "username")
-		pass, hasPass := mqttBin(getProp(head, "password"))
+		user, hasUser := mqttStr(head, "username")
+		pass, hasPass := mqttBin(mqttGet(head, "password"))
 		if hasUser {
 			cf |= 0x80
 		}
@@ -855,19 +855,19 @@ func mqttEncode(dst []byte, level *int, head *goja.Object, payload []byte) ([]by
 			cf |= 0x40
 		}
 		w.u8(cf)
-		w.u16(getInt(head, "keepAlive", 0))
+		w.u16(mqttInt(head, "keepAlive", 0))
 		if v5 {
 			w.props(head)
 		}
-		id, _ := getStr(head, "clientID")
+		id, _ := mqttStr(head, "clientID")
 		w.str(id)
 		if will != nil {
 			if v5 {
 				w.props(will)
 			}
-			topic, _ := getStr(will, "topic")
+			topic, _ := mqttStr(will, "topic")
 			w.str(topic)
-			b, _ := mqttBin(getProp(will, "payload"))
+			b, _ := mqttBin(mqttGet(will, "payload"))
 			w.bin(b)
 		}
 		if hasUser {
@@ -877,31 +877,31 @@ func mqttEncode(dst []byte, level *int, head *goja.Object, payload []byte) ([]by
 			w.bin(pass)
 		}
 	case mqttCONNACK:
-		if getBool(head, "sessionPresent") {
+		if mqttBool(head, "sessionPresent") {
 			w.u8(1)
 		} else {
 			w.u8(0)
 		}
-		w.u8(getInt(head, "reasonCode", 0))
+		w.u8(mqttInt(head, "reasonCode", 0))
 		if v5 {
 			w.props(head)
 		}
 	case mqttPUBLISH:
-		qos := getInt(head, "qos", 0) & 3
+		qos := mqttInt(head, "qos", 0) & 3
 		if qos == 3 {
 			return dst, fmt.Errorf("PUBLISH with qos 3")
 		}
 		flags = qos << 1
-		if getBool(head, "dup") {
+		if mqttBool(head, "dup") {
 			flags |= 0x08
 		}
-		if getBool(head, "retain") {
+		if mqttBool(head, "retain") {
 			flags |= 0x01
 		}
-		topic, _ := getStr(head, "topicName")
+		topic, _ := mqttStr(head, "topicName")
 		w.str(topic)
 		if qos > 0 {
-			w.u16(getInt(head, "packetIdentifier", 0))
+			w.u16(mqttInt(head, "packetIdentifier", 0))
 		}
 		if v5 {
 			w.props(head)
@@ -911,19 +911,19 @@ func mqttEncode(dst []byte, level *int, head *goja.Object, payload []byte) ([]by
 		if t == mqttPUBREL {
 			flags = 2
 		}
-		w.u16(getInt(head, "packetIdentifier", 0))
+		w.u16(mqttInt(head, "packetIdentifier", 0))
 		if v5 {
-			w.u8(getInt(head, "reasonCode", 0))
+			w.u8(mqttInt(head, "reasonCode", 0))
 			w.props(head)
 		}
 	case mqttSUBSCRIBE, mqttUNSUBSCRIBE:
 		flags = 2
-		w.u16(getInt(head, "packetIdentifier", 0))
+		w.u16(mqttInt(head, "packetIdentifier", 0))
 		if v5 {
 			w.props(head)
 		}
-		if fs := getProp(head, "topicFilters"); fs != nil {
-			each(fs, func(v goja.Value) {
+		if fs := mqttGet(head, "topicFilters"); fs != nil {
+			mqttEach(fs, func(v goja.Value) {
 				f, isObj := v.(*goja.Object)
 				if !isObj || f.ClassName() == "String" {
 					w.str(v.String())
@@ -932,38 +932,38 @@ func mqttEncode(dst []byte, level *int, head *goja.Object, payload []byte) ([]by
 					}
 					return
 				}
-				s, _ := getStr(f, "filter")
+				s, _ := mqttStr(f, "filter")
 				w.str(s)
 				if t == mqttUNSUBSCRIBE {
 					return
 				}
-				o := getInt(f, "qos", 0) & 3
+				o := mqttInt(f, "qos", 0) & 3
 				if v5 {
-					if getBool(f, "noLocal") {
+					if mqttBool(f, "noLocal") {
 						o |= 0x04
 					}
-					if getBool(f, "retainAsPublished") {
+					if mqttBool(f, "retainAsPublished") {
 						o |= 0x08
 					}
-					o |= (getInt(f, "retainHandling", 0) & 3) << 4
+					o |= (mqttInt(f, "retainHandling", 0) & 3) << 4
 				}
 				w.u8(o)
 			})
 		}
 	case mqttSUBACK, mqttUNSUBACK:
-		w.u16(getInt(head, "packetIdentifier", 0))
+		w.u16(mqttInt(head, "packetIdentifier", 0))
 		if v5 {
 			w.props(head)
 		}
 		if t == mqttSUBACK || v5 {
-			if cs := getProp(head, "reasonCodes"); cs != nil {
-				each(cs, func(v goja.Value) { w.u8(int(v.ToInteger())) })
+			if cs := mqttGet(head, "reasonCodes"); cs != nil {
+				mqttEach(cs, func(v goja.Value) { w.u8(int(v.ToInteger())) })
 			}
 		}
 	case mqttPINGREQ, mqttPINGRESP:
 	case mqttDISCONNECT, mqttAUTH:
 		if v5 {
-			w.u8(getInt(head, "reasonCode", 0))
+			w.u8(mqttInt(head, "reasonCode", 0))
 			w.props(head)
 		}
 	}
