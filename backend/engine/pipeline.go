@@ -7,6 +7,7 @@ import (
 	"github.com/dop251/goja"
 
 	"sluice/backend/event"
+	"sluice/backend/metrics"
 )
 
 // Filter is one stage of a live pipeline. It receives events through
@@ -89,6 +90,7 @@ type Layout struct {
 	configs []Config
 	kinds   []*FilterKind
 	pool    []*Pipeline
+	gauge   *metrics.PipelineGauge // pipy_pipeline_count for this layout, made on first use
 }
 
 // LayoutRef names a sub-pipeline of a module; it is resolved once the module
@@ -141,6 +143,15 @@ func (l *Layout) Instantiate(ctx *Context, out event.Target) *Pipeline {
 	p.out = out
 	p.active = true
 	ctx.w.Pipelines.Add(1)
+	if l.gauge == nil {
+		module := ""
+		if l.Module != nil {
+			module = l.Module.Path
+		}
+		g := metrics.Pipelines(module, l.Name)
+		l.gauge = &g
+	}
+	l.gauge.Start()
 	return p
 }
 
@@ -163,6 +174,7 @@ func (p *Pipeline) Release() {
 	}
 	p.active = false
 	p.W.Pipelines.Add(-1)
+	p.Layout.gauge.End()
 	p.W.Defer(func() {
 		for _, f := range p.filters {
 			f.Reset()

@@ -9,6 +9,7 @@ import (
 
 	"sluice/backend/event"
 	"sluice/backend/logging"
+	"sluice/backend/metrics"
 	"sluice/backend/netio"
 )
 
@@ -179,6 +180,7 @@ func (l *listener) accept() {
 // inbound joins an accepted connection and its root pipeline.
 type inbound struct {
 	c      *netio.Conn
+	m      *metrics.Inbound
 	p      *Pipeline
 	l      *listener
 	w      *Worker
@@ -193,6 +195,8 @@ func (w *Worker) startInbound(nc net.Conn, spec *ListenSpec, id uint64, l *liste
 	})
 	in := &Inbound{ID: id}
 	in.RemoteAddress, in.RemotePort = ib.c.RemoteAddr()
+	ib.m = metrics.OpenInbound(spec.Addr(), in.RemoteAddress)
+	ib.c.Meter = ib.m
 	in.LocalAddress, in.LocalPort = ib.c.LocalAddr()
 	in.DestinationAddress, in.DestinationPort = in.LocalAddress, in.LocalPort
 	if tc, ok := nc.(*net.TCPConn); ok {
@@ -256,6 +260,7 @@ func (ib *inbound) finish(abort bool) {
 		ib.c.End()
 	}
 	ib.p.Release()
+	ib.m.Close()
 	ib.l.active.Add(-1)
 	ib.l.srv.conns.Add(-1)
 	ib.w.Conns.Add(-1)

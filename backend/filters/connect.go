@@ -10,6 +10,7 @@ import (
 	"sluice/backend/engine"
 	"sluice/backend/event"
 	"sluice/backend/logging"
+	"sluice/backend/metrics"
 	"sluice/backend/netio"
 )
 
@@ -95,6 +96,7 @@ type connect struct {
 	next     event.Target
 	started  bool
 	conn     *netio.Conn
+	meter    *metrics.Outbound
 	session  *connSession
 	buf      []event.Event
 	buffered int
@@ -105,10 +107,11 @@ type connect struct {
 // connSession ties callbacks from one dial to the filter state that
 // started it, so a late callback after Reset is ignored.
 type connSession struct {
-	f      *connect
-	target string
-	tries  int
-	dead   bool
+	f        *connect
+	target   string
+	tries    int
+	dead     bool
+	connTime time.Duration
 }
 
 func (f *connect) OnEvent(e event.Event) {
@@ -129,6 +132,7 @@ func (f *connect) OnEvent(e event.Event) {
 			return
 		}
 		f.session = &connSession{f: f, target: target}
+		f.meter = metrics.OpenOutbound(target)
 		f.dial(f.session)
 	}
 	switch e := e.(type) {
@@ -155,8 +159,12 @@ func (f *connect) OnEvent(e event.Event) {
 func (f *connect) dial(s *connSession) {
 	w := f.p.W
 	timeout := f.c.connectTimeout
+	start := time.Now()
 	go func() {
 		nc, err := net.DialTimeout("tcp", s.target, timeout)
+		if err == nil {
+			s.connTime = time.Since(start)
+		}
 		w.Post(func() {
 			if s.dead {
 				if nc != nil {
@@ -191,6 +199,8 @@ func (f *connect) connected(s *connSession, nc net.Conn, err error) {
 	f.conn = netio.NewConn(nc, f.p.W, &connHandler{s}, netio.Options{
 		ReadTimeout: f.c.readTimeout, WriteTimeout: f.c.writeTimeout, IdleTimeout: f.c.idleTimeout,
 	})
+	f.meter.Connected(s.connTime)
+	f.conn.Meter = f.meter
 	for _, e := range f.buf {
 		f.conn.WriteData(e.(*event.Data))
 	}
@@ -224,6 +234,9 @@ func (f *connect) end(code event.ErrorCode) {
 	if f.session != nil {
 		f.session.dead = true
 	}
+	if f.meter != nil {
+		f.meter.Close()
+	}
 	if f.conn != nil {
 		if code == event.NoError {
 			f.conn.End()
@@ -237,6 +250,9 @@ func (f *connect) end(code event.ErrorCode) {
 func (f *connect) Reset() {
 	if f.session != nil {
 		f.session.dead = true
+	}
+	if f.meter != nil {
+		f.meter.Close()
 	}
 	if f.conn != nil {
 		f.conn.Close()

@@ -100,6 +100,17 @@ type Conn struct {
 	closedBy atomic.Bool
 
 	BytesIn, BytesOut atomic.Int64
+
+	// Meter, when set before Start, is told of every byte moved.
+	Meter Meter
+}
+
+// Meter counts a connection's traffic (the metrics package's Inbound and
+// Outbound). Its methods are called from the reader and flusher goroutines
+// as well as the worker, so they must be safe for concurrent use.
+type Meter interface {
+	Received(n int)
+	Sent(n int)
 }
 
 // NewConn wraps nc. Call Start to begin reading.
@@ -153,6 +164,9 @@ func (c *Conn) readLoop() {
 			b := arena[:n:n]
 			arena = arena[n:]
 			c.BytesIn.Add(int64(n))
+			if c.Meter != nil {
+				c.Meter.Received(n)
+			}
 			c.lastIO.Store(time.Now().UnixNano())
 			c.unread.Add(int64(n))
 			c.inmu.Lock()
@@ -427,6 +441,9 @@ func (c *Conn) flush() {
 	if len(out) > 0 {
 		n := c.tryWrite(out)
 		c.BytesOut.Add(int64(n))
+		if c.Meter != nil && n > 0 {
+			c.Meter.Sent(n)
+		}
 		c.sent(n)
 		if n < len(out) {
 			c.pending = append(c.pending[:0], out[n:]...)
@@ -495,6 +512,9 @@ func (c *Conn) flushLoop() {
 		}
 		n, err := c.nc.Write(b)
 		c.BytesOut.Add(int64(n))
+		if c.Meter != nil && n > 0 {
+			c.Meter.Sent(n)
+		}
 		c.lastIO.Store(time.Now().UnixNano())
 		c.mu.Lock()
 		c.sent(n)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"sluice/backend/engine"
 	_ "sluice/backend/filters"
+	"sluice/backend/metrics"
 )
 
 func freePort(t *testing.T) int {
@@ -121,6 +123,25 @@ func TestProxySample(t *testing.T) {
 	}
 	if !answers["Hi, there!\n"] || !answers["You are requesting /hi from 127.0.0.1\n"] {
 		t.Errorf("connections did not rotate over both targets of service-hi: %v", answers)
+	}
+
+	// The traffic shows in the built-in metrics, per listener and upstream.
+	var sb strings.Builder
+	if err := metrics.Write(&sb); err != nil {
+		t.Fatal(err)
+	}
+	text := sb.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^pipy_inbound_in\{listen="0\.0\.0\.0:` + ports["8000"] + `",peer="127\.0\.0\.1"\} [1-9]`),
+		regexp.MustCompile(`(?m)^pipy_inbound_out\{listen="0\.0\.0\.0:` + ports["8000"] + `",peer="127\.0\.0\.1"\} [1-9]`),
+		regexp.MustCompile(`(?m)^pipy_outbound_out\{peer="127\.0\.0\.1:` + ports["8081"] + `"\} [1-9]`),
+		regexp.MustCompile(`(?m)^pipy_outbound_in\{peer="127\.0\.0\.1:` + ports["8081"] + `"\} [1-9]`),
+		regexp.MustCompile(`(?m)^pipy_outbound_conn_time_count\{peer="127\.0\.0\.1:` + ports["8081"] + `"\} [1-9]`),
+		regexp.MustCompile(`(?m)^pipy_pipeline_count\{module="/plugins/balancer\.js",name="upstream"\} [0-9]`),
+	} {
+		if !want.MatchString(text) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 
