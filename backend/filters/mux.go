@@ -17,6 +17,11 @@ func init() {
 		Help:  "Sends each request message over a shared HTTP/1.1 session (a sub-pipeline, usually with connect) chosen by key, pipelining requests and routing the responses back in order. A session gets a clone of the context of the stream that opened it and closes after maxIdle (default 10s) without requests.",
 		Parse: parseMux,
 	})
+	engine.Register(&engine.FilterKind{
+		Name: "fetchHTTP", Joint: true, Signature: "fetchHTTP(pipeline: string)",
+		Help:  "An HTTP/1.1 client of its own: encodes each request message into the sub-pipeline (usually a connect), which it does not share with other streams and which shares the stream's context, and decodes the responses back.",
+		Parse: parseFetch,
+	})
 }
 
 type muxConfig struct {
@@ -24,6 +29,9 @@ type muxConfig struct {
 	key      engine.Value
 	maxIdle  time.Duration
 	sessions map[any]*muxSession // per worker: the config belongs to one worker
+	// private: fetchHTTP — each stream has its own session, sharing the
+	// stream's context, closed as soon as the stream lets go of it.
+	private bool
 }
 
 func parseMux(b *engine.Builder, args []goja.Value) (engine.Config, error) {
@@ -56,6 +64,14 @@ func parseMux(b *engine.Builder, args []goja.Value) (engine.Config, error) {
 		}
 	}
 	return c, nil
+}
+
+func parseFetch(b *engine.Builder, args []goja.Value) (engine.Config, error) {
+	if err := argCount(args, 1, 1, "fetchHTTP(pipeline)"); err != nil {
+		return nil, err
+	}
+	return &muxConfig{ref: b.Ref(args[0].String()), key: engine.Value{Const: goja.Undefined()},
+		sessions: map[any]*muxSession{}, private: true}, nil
 }
 
 func (c *muxConfig) Links() []string { return []string{c.ref.Name} }
@@ -118,7 +134,11 @@ func (m *mux) OnEvent(e event.Event) {
 				m.next.OnEvent(event.NewStreamEnd(event.RuntimeError))
 				return
 			}
-			m.session = m.c.open(m.p, sessionKey(k))
+			key := sessionKey(k)
+			if m.c.private {
+				key = m
+			}
+			m.session = m.c.open(m.p, key)
 			m.session.users++
 		}
 		m.waiting++
@@ -154,7 +174,7 @@ func (c *muxConfig) open(p *engine.Pipeline, key any) *muxSession {
 	}
 	s := &muxSession{c: c, key: key, w: p.W}
 	s.dec = http1.NewResponseDecoder(s, http1.Limits{})
-	s.sub = p.Sub(c.ref, true, s)
+	s.sub = p.Sub(c.ref, !c.private, s)
 	c.sessions[key] = s
 	return s
 }
@@ -202,6 +222,10 @@ func (s *muxSession) forget(m *mux) {
 
 func (s *muxSession) maybeIdle() {
 	if s.closed || s.users > 0 || len(s.waiting) > 0 || s.idle != nil {
+		return
+	}
+	if s.c.private {
+		s.close()
 		return
 	}
 	s.idle = s.w.After(s.c.maxIdle, func() {
