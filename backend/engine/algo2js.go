@@ -108,24 +108,7 @@ func installAlgo2(w *Worker, g *goja.Object) {
 		b *algo.LeastWorkLoadBalancer[string]
 	}
 	lwPro := w.Class(ns, "LeastWorkLoadBalancer", func(call goja.ConstructorCall) *goja.Object {
-		var ws []algo.Weighted[string]
-		switch t := call.Argument(0).(type) {
-		case *goja.Object:
-			if t.ClassName() == "Array" {
-				n := int(t.Get("length").ToInteger())
-				for i := range n {
-					ws = append(ws, algo.Weighted[string]{Target: t.Get(itoa(i)).String(), Weight: 1})
-				}
-			} else {
-				for _, k := range t.Keys() {
-					ws = append(ws, algo.Weighted[string]{Target: k, Weight: int(t.Get(k).ToInteger())})
-				}
-			}
-		default:
-			if !IsNullish(t) {
-				throw("LeastWorkLoadBalancer: expects an array of targets or an object of target weights")
-			}
-		}
+		ws := weightedTargets(call.Argument(0), "LeastWorkLoadBalancer", throw)
 		unhealthy := unhealthyFrom(call.Argument(1), "LeastWorkLoadBalancer", throw)
 		return w.NewInstance(call.This.Prototype(), &leastWork{b: algo.NewWeightedLeastWorkLoadBalancer(ws, unhealthy)})
 	})
@@ -214,6 +197,30 @@ func installAlgo2(w *Worker, g *goja.Object) {
 // unhealthyFrom turns a balancer's optional second argument, an
 // algo.Cache, into the test Pipy applies: a target is skipped while the
 // cache holds a truthy value for it.
+// weightedTargets reads a balancer's targets: an array (weight 1 each) or
+// an object of target weights, in the order given.
+func weightedTargets(v goja.Value, class string, throw func(string, ...any)) []algo.Weighted[string] {
+	var ws []algo.Weighted[string]
+	switch t := v.(type) {
+	case *goja.Object:
+		if t.ClassName() == "Array" {
+			n := int(t.Get("length").ToInteger())
+			for i := range n {
+				ws = append(ws, algo.Weighted[string]{Target: t.Get(itoa(i)).String(), Weight: 1})
+			}
+		} else {
+			for _, k := range t.Keys() {
+				ws = append(ws, algo.Weighted[string]{Target: k, Weight: int(t.Get(k).ToInteger())})
+			}
+		}
+	default:
+		if !IsNullish(t) {
+			throw("%s: expects an array of targets or an object of target weights", class)
+		}
+	}
+	return ws
+}
+
 func unhealthyFrom(v goja.Value, class string, throw func(string, ...any)) algo.UnhealthyFunc[string] {
 	if IsNullish(v) {
 		return nil

@@ -65,33 +65,8 @@ func installAlgo(w *Worker, g *goja.Object) {
 		b *algo.RoundRobinLoadBalancer[string]
 	}
 	rrPro := w.Class(ns, "RoundRobinLoadBalancer", func(call goja.ConstructorCall) *goja.Object {
-		var unhealthy algo.UnhealthyFunc[string]
-		if c, ok := call.Argument(1).(*goja.Object); ok {
-			if cc, ok := c.Export().(*jsCache); ok {
-				unhealthy = func(t string) bool {
-					v, found := cc.c.Find(t)
-					return found && v != nil && v.ToBoolean()
-				}
-			}
-		}
-		var ws []algo.Weighted[string]
-		switch t := call.Argument(0).(type) {
-		case *goja.Object:
-			if t.ClassName() == "Array" {
-				n := int(t.Get("length").ToInteger())
-				for i := range n {
-					ws = append(ws, algo.Weighted[string]{Target: t.Get(itoa(i)).String(), Weight: 1})
-				}
-			} else {
-				for _, k := range t.Keys() {
-					ws = append(ws, algo.Weighted[string]{Target: k, Weight: int(t.Get(k).ToInteger())})
-				}
-			}
-		default:
-			if !IsNullish(t) {
-				throw("RoundRobinLoadBalancer: expects an array of targets or an object of target weights")
-			}
-		}
+		ws := weightedTargets(call.Argument(0), "RoundRobinLoadBalancer", throw)
+		unhealthy := unhealthyFrom(call.Argument(1), "RoundRobinLoadBalancer", throw)
 		return w.NewInstance(call.This.Prototype(), &rr{b: algo.NewWeightedRoundRobinLoadBalancer(ws, unhealthy)})
 	})
 	getRR := func(this *goja.Object) *rr {
