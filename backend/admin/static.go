@@ -17,8 +17,8 @@ import (
 
 // uiFiles serves the front end: a file when the path names one, else
 // index.html (the single-page app routes /repo/<codebase>/ and the like
-// itself). Every reply has an ETag from the content; index.html is never
-// cached without asking, other files briefly.
+// itself). Every reply has an ETag from the content and is never cached
+// without asking.
 type uiFiles struct {
 	fsys fs.FS
 	mu   sync.Mutex
@@ -79,11 +79,10 @@ func (s *Server) static(c echo.Context) error {
 	h.Set("Content-Type", ctype)
 	h.Set("ETag", tag)
 	h.Set("X-Content-Type-Options", "nosniff")
-	if name == "index.html" {
-		h.Set("Cache-Control", "no-cache")
-	} else {
-		h.Set("Cache-Control", "public, max-age=60")
-	}
+	// The names carry no content hash (app.js, app.css), so every file is
+	// revalidated: a new binary's front end shows at the next load, and an
+	// unchanged one costs a 304.
+	h.Set("Cache-Control", "no-cache")
 	http.ServeContent(c.Response(), r, name, time.Time{}, bytes.NewReader(data))
 	return nil
 }

@@ -267,9 +267,10 @@ func TestFrontEnd(t *testing.T) {
 	c.expect(c.do("GET", "/", "", "If-None-Match", r.header.Get("ETag")), 304, "")
 	r = c.do("GET", "/assets/app.js", "")
 	c.expect(r, 200, "console.log(1)")
-	if !strings.Contains(r.header.Get("Content-Type"), "javascript") {
-		t.Fatalf("js content type %q", r.header.Get("Content-Type"))
+	if !strings.Contains(r.header.Get("Content-Type"), "javascript") || r.header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("js headers %v", r.header)
 	}
+	c.expect(c.do("GET", "/assets/app.js", "", "If-None-Match", r.header.Get("ETag")), 304, "")
 	// The single-page app's own addresses get index.html...
 	c.expect(c.do("GET", "/codebases/x", ""), 200, "<!doctype html><title>Sluice</title>")
 	c.expect(c.do("POST", "/api/v1/repo/hello", ""), 201, "")
