@@ -93,6 +93,15 @@ type Layout struct {
 	gauge   *metrics.PipelineGauge // pipy_pipeline_count for this layout, made on first use
 }
 
+// FilterNames returns the kinds of the layout's filters, in order.
+func (l *Layout) FilterNames() []string {
+	names := make([]string, len(l.kinds))
+	for i, k := range l.kinds {
+		names[i] = k.Name
+	}
+	return names
+}
+
 // LayoutRef names a sub-pipeline of a module; it is resolved once the module
 // has finished loading. A nil Layout with Name "" means pass-through.
 type LayoutRef struct {

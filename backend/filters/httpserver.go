@@ -130,6 +130,10 @@ type httpServer struct {
 	tunnel  *exchange
 	buf     []byte
 	lastReq bool // a request said the connection ends after it
+
+	sniffed bool      // the first bytes were looked at for the HTTP/2 preface
+	pre     []byte    // first bytes held while they may be the preface
+	h2      *h2Server // the connection speaks HTTP/2
 }
 
 // pastLast reports that the request after which the connection ends has
@@ -178,6 +182,11 @@ func (s *httpServer) Reset() {
 	s.queue, s.cur, s.tunnel = s.queue[:0], nil, nil
 	s.inEnded, s.closing, s.done, s.lastReq = false, false, false, false
 	s.dec = http1.NewRequestDecoder(s, s.opts.limits)
+	if s.h2 != nil {
+		s.h2.reset()
+		s.h2 = nil
+	}
+	s.sniffed, s.pre = false, nil
 }
 
 func (s *httpServer) OnEvent(e event.Event) {
@@ -186,6 +195,13 @@ func (s *httpServer) OnEvent(e event.Event) {
 	}
 	switch e := e.(type) {
 	case *event.Data:
+		if !s.sniffed && s.sniffH2(e) {
+			return
+		}
+		if s.h2 != nil {
+			s.h2.input(e)
+			return
+		}
 		if s.closing {
 			return
 		}
@@ -210,6 +226,21 @@ func (s *httpServer) OnEvent(e event.Event) {
 			}
 		}
 	case *event.StreamEnd:
+		if !s.sniffed && len(s.pre) > 0 {
+			// A few bytes that might have become the preface: HTTP/1 they are.
+			s.sniffed = true
+			held := s.pre
+			s.pre = nil
+			s.OnEvent(event.NewData(held))
+			if s.done {
+				return
+			}
+		}
+		if s.h2 != nil {
+			s.inEnded = true
+			s.h2.inputEnd()
+			return
+		}
 		s.inEnded = true
 		if s.tunnel != nil && s.tunnel.sub != nil {
 			s.tunnel.sub.OnEvent(e)

@@ -24,7 +24,9 @@ func init() {
 		Signature: "acceptTLS(pipeline: string, options: {certificate: {cert: crypto.Certificate | crypto.CertificateChain, key: crypto.PrivateKey} | (sni: string) => {cert, key}, trusted?: crypto.Certificate[], alpn?: string[] | (names: string[]) => number})",
 		Help: "TLS server. Its input is the client's encrypted Data: once the handshake is done, the decrypted Data goes to the sub-pipeline (sharing the context), and the sub-pipeline's output is encrypted back. " +
 			"certificate may be a function of the SNI name. With trusted, clients must present a certificate that chains to one of them (mutual TLS). " +
-			"alpn lists the protocols accepted (the first one the client offers that is listed wins) or picks an index into the client's list; without it the client's first protocol is taken, except h2 (Sluice's demuxHTTP speaks HTTP/1). A failed handshake ends the stream with Unauthorized.",
+			"alpn lists the protocols accepted (the first one the client offers that is listed wins) or picks an index into the client's list. " +
+			"Without it the client's first protocol is taken, except that h2 is agreed on only when the sub-pipeline speaks HTTP/2: when its first filter that handles the Data is demuxHTTP or serveHTTP (filters that only watch the stream, such as onStart or dump, may come before). " +
+			"A TLS server whose sub-pipeline is not HTTP never gets h2 unless its alpn option lists it. A failed handshake ends the stream with Unauthorized.",
 		Parse: parseAcceptTLS,
 	})
 	engine.Register(&engine.FilterKind{
@@ -403,12 +405,32 @@ func (f *acceptTLS) selectALPN(offered []string) (string, error) {
 		}
 		return "", nil
 	}
+	h2 := speaksH2(f.c.ref)
 	for _, o := range offered {
-		if o != "h2" {
+		if o != "h2" || h2 {
 			return o, nil
 		}
 	}
 	return "", nil
+}
+
+// speaksH2 reports whether the sub-pipeline takes HTTP/2: its first filter
+// that handles the Data (after those that only watch the stream) is an HTTP
+// server that detects the preface.
+func speaksH2(ref *engine.LayoutRef) bool {
+	if ref == nil || ref.Layout == nil {
+		return false
+	}
+	for _, name := range ref.Layout.FilterNames() {
+		switch name {
+		case "demuxHTTP", "serveHTTP":
+			return true
+		case "onStart", "handleStreamStart", "onEnd", "handleStreamEnd", "handleData", "dump", "print", "handleTLSClientHello":
+			continue
+		}
+		return false
+	}
+	return false
 }
 
 // finish ends the stream toward the client.

@@ -203,9 +203,9 @@ pipy()
 		if res.StatusCode != 200 || string(b) != "Hello, TLS!\n" {
 			t.Fatalf("got %d %q", res.StatusCode, b)
 		}
-		// The client offered h2 first: Sluice's HTTP is HTTP/1, so it must
-		// have agreed on http/1.1 instead.
-		if res.Proto != "HTTP/1.1" || res.TLS.NegotiatedProtocol != "http/1.1" {
+		// The client offered h2 first and the sub-pipeline is an HTTP
+		// server, which speaks HTTP/2: h2 it is.
+		if res.Proto != "HTTP/2.0" || res.TLS.NegotiatedProtocol != "h2" {
 			t.Fatalf("protocol %s, ALPN %q", res.Proto, res.TLS.NegotiatedProtocol)
 		}
 		if len(res.TLS.PeerCertificates) != 2 {
