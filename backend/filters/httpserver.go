@@ -14,7 +14,8 @@ import (
 func init() {
 	engine.Register(&engine.FilterKind{
 		Name: "serveHTTP", Signature: "serveHTTP(handler: Message | (request: Message) => Message)",
-		Help: "An HTTP/1.1 server in one filter: decodes requests from the stream, answers each with the handler's Message (built once when it is a constant), and encodes the responses in request order.",
+		Help: "An HTTP server in one filter: decodes requests from the stream, answers each with the handler's Message (built once when it is a constant), and encodes the responses in request order. " +
+			"A connection that opens with the HTTP/2 preface (h2c with prior knowledge, or h2 agreed by acceptTLS) is served as HTTP/2: each stream is answered as soon as its response is ready.",
 		Parse: func(b *engine.Builder, args []goja.Value) (engine.Config, error) {
 			if err := argCount(args, 1, 1, "serveHTTP(handler)"); err != nil {
 				return nil, err
@@ -30,7 +31,8 @@ func init() {
 	})
 	engine.Register(&engine.FilterKind{
 		Name: "demuxHTTP", Joint: true, Signature: "demuxHTTP(pipeline: string, options?: {bufferSize})",
-		Help: "Decodes HTTP/1.1 requests from the stream and sends each through its own sub-pipeline (with a clone of the context); the responses are encoded back in request order.",
+		Help: "Decodes HTTP/1.1 requests from the stream and sends each through its own sub-pipeline (with a clone of the context); the responses are encoded back in request order. " +
+			"A connection that opens with the HTTP/2 preface (h2c with prior knowledge, or h2 agreed by acceptTLS) is decoded as HTTP/2: one sub-pipeline per stream, request heads with protocol 'HTTP/2' and host from :authority, responses sent as each is ready, interleaved within the client's flow-control windows.",
 		Parse: func(b *engine.Builder, args []goja.Value) (engine.Config, error) {
 			if err := argCount(args, 1, 2, "demuxHTTP(pipeline, options?)"); err != nil {
 				return nil, err

@@ -25,7 +25,7 @@ func init() {
 		Help: "TLS server. Its input is the client's encrypted Data: once the handshake is done, the decrypted Data goes to the sub-pipeline (sharing the context), and the sub-pipeline's output is encrypted back. " +
 			"certificate may be a function of the SNI name. With trusted, clients must present a certificate that chains to one of them (mutual TLS). " +
 			"alpn lists the protocols accepted (the first one the client offers that is listed wins) or picks an index into the client's list. " +
-			"Without it the client's first protocol is taken, except that h2 is agreed on only when the sub-pipeline speaks HTTP/2: when its first filter that handles the Data is demuxHTTP or serveHTTP (filters that only watch the stream, such as onStart or dump, may come before). " +
+			"Without it the client's first protocol is taken, except that h2 is agreed on only when the sub-pipeline speaks HTTP/2, that is when it has a demuxHTTP or serveHTTP filter (which detect the HTTP/2 preface); so tutorial 18's shape answers curl --http2 with HTTP/2 and plain curl with HTTP/1.1. " +
 			"A TLS server whose sub-pipeline is not HTTP never gets h2 unless its alpn option lists it. A failed handshake ends the stream with Unauthorized.",
 		Parse: parseAcceptTLS,
 	})
@@ -414,21 +414,17 @@ func (f *acceptTLS) selectALPN(offered []string) (string, error) {
 	return "", nil
 }
 
-// speaksH2 reports whether the sub-pipeline takes HTTP/2: its first filter
-// that handles the Data (after those that only watch the stream) is an HTTP
-// server that detects the preface.
+// speaksH2 reports whether the sub-pipeline takes HTTP/2: it has an HTTP
+// server filter (demuxHTTP or serveHTTP), which detects the preface. The
+// filters before it (use, handleStreamStart, ...) may only watch the Data.
 func speaksH2(ref *engine.LayoutRef) bool {
 	if ref == nil || ref.Layout == nil {
 		return false
 	}
 	for _, name := range ref.Layout.FilterNames() {
-		switch name {
-		case "demuxHTTP", "serveHTTP":
+		if name == "demuxHTTP" || name == "serveHTTP" {
 			return true
-		case "onStart", "handleStreamStart", "onEnd", "handleStreamEnd", "handleData", "dump", "print", "handleTLSClientHello":
-			continue
 		}
-		return false
 	}
 	return false
 }
