@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
 )
 
 // h2cClient speaks HTTP/2 with prior knowledge over plain TCP; dials
@@ -312,4 +313,59 @@ pipy()
 	}
 	mustEqual(t, "ALPN of a non-HTTP TLS server", conn.ConnectionState().NegotiatedProtocol, "x-other")
 	conn.Close()
+}
+
+// muxHTTP with {version: 2}: every request is a stream on one HTTP/2
+// connection to the upstream (h2c with prior knowledge).
+func TestH2MuxHTTPVersion2(t *testing.T) {
+	up := newUpstream(t, h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			io.Copy(w, r.Body)
+			return
+		}
+		fmt.Fprintf(w, "%s %s host=%s proto=%s", r.Method, r.URL.RequestURI(), r.Host, r.Proto)
+	}), &http2.Server{}))
+	in := run(t, `
+pipy()
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('req')
+.pipeline('req')
+  .muxHTTP('up', 'k', {version: 2})
+.pipeline('up')
+  .connect('$UP')
+`, nil, "$UP", up.addr)
+	host := strings.TrimPrefix(in.url(""), "http://")
+	for _, tc := range []struct {
+		name string
+		c    *http.Client
+	}{{"HTTP/1.1 client", newClient(t)}, {"h2c client", h2cClient(t, nil)}} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := tc.c.Get(in.url("/a?b=c"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			mustEqual(t, "body", string(b), "GET /a?b=c host="+host+" proto=HTTP/2.0")
+
+			big := bigBody(1 << 20)
+			resp, err = tc.c.Post(in.url("/echo"), "application/octet-stream", bytes.NewReader(big))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustEqualBytes(t, "echoed body", got, big)
+
+			h2Concurrent(t, tc.c, 50, func(i int) string { return in.url(fmt.Sprintf("/n/%d", i)) },
+				func(i int) string { return fmt.Sprintf("GET /n/%d host=%s proto=HTTP/2.0", i, host) })
+		})
+	}
+	// One session (the key is the same): one upstream connection per worker at most.
+	if n := up.accepted.Load(); n > 2 {
+		t.Errorf("%d upstream connections", n)
+	}
 }

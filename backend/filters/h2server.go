@@ -180,8 +180,9 @@ func (h *h2Server) flushOut() {
 
 // complete reports whether the buffered input holds a whole frame to read
 // (for a header block, every frame of it).
-func (h *h2Server) complete() bool {
-	b := h.in.buf[h.in.pos:]
+func (h *h2Server) complete() bool { return h2Complete(h.in.buf[h.in.pos:]) }
+
+func h2Complete(b []byte) bool {
 	first := true
 	for {
 		if len(b) < 9 {

@@ -14,7 +14,7 @@ import (
 func init() {
 	engine.Register(&engine.FilterKind{
 		Name: "muxHTTP", Joint: true, Signature: "muxHTTP(pipeline: string, key?: any | () => any, options?: {maxIdle, bufferSize})",
-		Help:  "Sends each request message over a shared HTTP/1.1 session (a sub-pipeline, usually with connect) chosen by key, pipelining requests and routing the responses back in order. A session gets a clone of the context of the stream that opened it and closes after maxIdle (default 10s) without requests.",
+		Help:  "Sends each request message over a shared HTTP/1.1 session (a sub-pipeline, usually with connect) chosen by key, pipelining requests and routing the responses back in order; with {version: 2} the session speaks HTTP/2 (h2c with prior knowledge) and each request is a stream of its own. A session gets a clone of the context of the stream that opened it and closes after maxIdle (default 10s) without requests.",
 		Parse: parseMux,
 	})
 	engine.Register(&engine.FilterKind{
@@ -32,6 +32,7 @@ type muxConfig struct {
 	// private: fetchHTTP — each stream has its own session, sharing the
 	// stream's context, closed as soon as the stream lets go of it.
 	private bool
+	h2      bool // {version: 2}: sessions speak HTTP/2 (h2c with prior knowledge)
 }
 
 func parseMux(b *engine.Builder, args []goja.Value) (engine.Config, error) {
@@ -57,7 +58,18 @@ func parseMux(b *engine.Builder, args []goja.Value) (engine.Config, error) {
 					return nil, errorf("option maxIdle: %v", err)
 				}
 				c.maxIdle = d
-			case "bufferSize", "version", "maxQueue", "maxMessages":
+			case "version":
+				v := o.Get(k)
+				if _, isFn := goja.AssertFunction(v); !isFn && !engine.IsNullish(v) {
+					switch v.ToInteger() {
+					case 1:
+					case 2:
+						c.h2 = true
+					default:
+						return nil, errorf("option version: expected 1 or 2")
+					}
+				}
+			case "bufferSize", "maxQueue", "maxMessages":
 			default:
 				return nil, errorf("unknown option %q", k)
 			}
@@ -176,6 +188,9 @@ func (c *muxConfig) open(p *engine.Pipeline, key any) *muxSession {
 	s.dec = http1.NewResponseDecoder(s, http1.Limits{})
 	s.sub = p.Sub(c.ref, !c.private, s)
 	c.sessions[key] = s
+	if c.h2 {
+		s.h2 = newH2Client(s)
+	}
 	return s
 }
 
@@ -195,12 +210,17 @@ type muxSession struct {
 	idle    func()
 	buf     []byte
 	interim bool // the response being decoded is a 1xx interim one
+	h2      *h2Client
 }
 
 func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {
 	if s.idle != nil {
 		s.idle()
 		s.idle = nil
+	}
+	if s.h2 != nil {
+		s.h2.request(m, head, body)
+		return
 	}
 	s.waiting = append(s.waiting, m)
 	s.dec.PushRequestMethod(head.Method)
@@ -211,6 +231,9 @@ func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {
 }
 
 func (s *muxSession) forget(m *mux) {
+	if s.h2 != nil {
+		s.h2.forget(m)
+	}
 	for i, x := range s.waiting {
 		if x == m {
 			s.waiting[i] = nil
@@ -221,7 +244,7 @@ func (s *muxSession) forget(m *mux) {
 }
 
 func (s *muxSession) maybeIdle() {
-	if s.closed || s.users > 0 || len(s.waiting) > 0 || s.idle != nil {
+	if s.closed || s.users > 0 || len(s.waiting) > 0 || s.idle != nil || s.h2 != nil && s.h2.busy() {
 		return
 	}
 	if s.c.private {
@@ -230,7 +253,7 @@ func (s *muxSession) maybeIdle() {
 	}
 	s.idle = s.w.After(s.c.maxIdle, func() {
 		s.idle = nil
-		if s.users == 0 && len(s.waiting) == 0 {
+		if s.users == 0 && len(s.waiting) == 0 && (s.h2 == nil || !s.h2.busy()) {
 			s.close()
 		}
 	})
@@ -256,6 +279,12 @@ func (s *muxSession) close() {
 func (s *muxSession) OnEvent(e event.Event) {
 	switch e := e.(type) {
 	case *event.Data:
+		if s.h2 != nil {
+			if !s.closed || s.h2.busy() {
+				s.h2.input(e)
+			}
+			return
+		}
 		if s.closed && len(s.waiting) == 0 {
 			return
 		}
@@ -266,7 +295,7 @@ func (s *muxSession) OnEvent(e event.Event) {
 			}
 		}
 	case *event.StreamEnd:
-		if e.Error == event.NoError {
+		if e.Error == event.NoError && s.h2 == nil {
 			s.dec.EOF()
 		}
 		code := e.Error
@@ -291,6 +320,9 @@ func (s *muxSession) fail(code event.ErrorCode) {
 			m.waiting--
 			m.next.OnEvent(event.NewStreamEnd(code))
 		}
+	}
+	if s.h2 != nil {
+		s.h2.fail(code)
 	}
 	if !wasClosed {
 		if s.idle != nil {
