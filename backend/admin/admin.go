@@ -26,7 +26,8 @@
 //	GET    /api/v1/log                       log lines after x-log-size; replies x-log-size
 //	POST   /api/v1/graph                     script text -> the main module's graph JSON
 //	                                         (?path=/x.ts names the file, ?codebase=/c loads it
-//	                                         over that codebase's working copy: Sluice)
+//	                                         over that codebase's working copy, ?main=/m.js
+//	                                         loads from that module and returns path's: Sluice)
 //	GET    /api/v1/api                       the scripting API description (Sluice)
 //	GET    /api/v1/log/stream                websocket: log backlog, then every line (Sluice)
 //	GET    /api/v1/status/stream             websocket: program graphs and counters (Sluice)

@@ -125,11 +125,14 @@ func (s *Server) statusGet(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.cfg.Supervisor.Status())
 }
 
-// graphPost loads a script without starting it and returns its main
-// module's graph. The script is the body; ?path= names it (default
-// /main.js; a .ts name compiles TypeScript) and ?codebase= loads it over
-// that codebase's working copy, so that the modules and files it uses are
-// found.
+// graphPost loads a script without starting it and returns its module's
+// graph. The script is the body; ?path= names it (default /main.js; a .ts
+// name compiles TypeScript) and ?codebase= loads it over that codebase's
+// working copy, so that the modules and files it uses are found. ?main=
+// names the module to load first when the script is one that another uses
+// (a plugin importing what the main module exports): the codebase loads
+// from there, with the script in place, and the script's own graph is
+// returned. A script the main module does not use loads by itself.
 func (s *Server) graphPost(c echo.Context) error {
 	body, err := readBody(c, MaxBodySize)
 	if err != nil {
@@ -161,18 +164,27 @@ func (s *Server) graphPost(c echo.Context) error {
 	case <-c.Request().Context().Done():
 		return c.Request().Context().Err()
 	}
-	p, err := engine.Load(engine.Options{FS: fsys, Main: path, Threads: 1, CallbackBudget: s.cfg.GraphBudget})
-	if err != nil {
-		return scriptError("", err)
+	main := c.QueryParam("main")
+	if main == "" {
+		main = path
+	} else if _, err := store.CleanFilePath(main); err != nil {
+		return storeError(err)
 	}
-	defer p.Stop()
-	for _, m := range p.Modules() {
-		if m.Path == p.Main() {
-			g, _ := m.Graph().JSON()
-			return c.Blob(http.StatusOK, "application/json", g)
+	for _, entry := range []string{main, path} {
+		p, err := engine.Load(engine.Options{FS: fsys, Main: entry, Threads: 1, CallbackBudget: s.cfg.GraphBudget})
+		if err != nil {
+			return scriptError("", err)
 		}
+		for _, m := range p.Modules() {
+			if m.Path == path {
+				g, _ := m.Graph().JSON()
+				p.Stop()
+				return c.Blob(http.StatusOK, "application/json", g)
+			}
+		}
+		p.Stop()
 	}
-	return newError(http.StatusInternalServerError, "the main module %s was not loaded", path)
+	return newError(http.StatusInternalServerError, "the module %s was not loaded", path)
 }
 
 func (s *Server) apiDescription(c echo.Context) error {

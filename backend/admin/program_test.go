@@ -240,6 +240,23 @@ func TestGraph(t *testing.T) {
 		t.Fatalf("graph over the codebase: %s", r.body)
 	}
 	c.expectError(c.do("POST", "/api/v1/graph", "pipy()\n.listen(8080)\n.use('plugin.js', 'request')\n"), 400, "plugin.js")
+	// A plugin that imports what the main module exports: alone it fails,
+	// loaded from the main module it has its graph, and its own errors are
+	// located in it.
+	c.expect(c.do("POST", "/api/v1/repo/cb/main.js", "pipy()\n.export('proxy', {__x: 1})\n.listen(8080)\n.use('plugin.js', 'request')\n"), 201, "")
+	plugin := "pipy()\n.import({__x: 'proxy'})\n.pipeline('request')\n  .handleMessageStart(() => __x++)\n"
+	c.expectError(c.do("POST", "/api/v1/graph?codebase=/cb&path=/plugin.js", plugin), 400, "proxy")
+	r = c.do("POST", "/api/v1/graph?codebase=/cb&path=/plugin.js&main=/main.js", plugin)
+	c.expect(r, 200, "")
+	if !strings.Contains(r.body, `"name":"request"`) || !strings.Contains(r.body, "handleMessageStart") || strings.Contains(r.body, "Listen") {
+		t.Fatalf("the plugin's graph: %s", r.body)
+	}
+	e = c.expectError(c.do("POST", "/api/v1/graph?codebase=/cb&path=/plugin.js&main=/main.js", "pipy()\n.import({__x: 'proxy'})\n.nope()\n"), 400, "nope")
+	if e.File != "/plugin.js" || e.Line != 3 {
+		t.Fatalf("the plugin's error %+v", e)
+	}
+	// A module the main one does not use loads by itself.
+	c.expect(c.do("POST", "/api/v1/graph?codebase=/cb&path=/other.js&main=/main.js", "pipy()\n.pipeline('x')\n.dummy()\n"), 200, `{"roots":[0],"nodes":[{"name":"x","t":"root","c":[1]},{"name":"dummy","t":"filter","p":0}]}`)
 	c.expectError(c.do("POST", "/api/v1/graph?codebase=/nope", "pipy()"), 404, "not found")
 	c.expectError(c.do("POST", "/api/v1/graph?path=../x.js", "pipy()"), 400, "invalid file path")
 }
