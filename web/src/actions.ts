@@ -22,14 +22,30 @@ let infoQueue: Promise<void> = Promise.resolve();
 export async function refreshList() {
   try {
     store.codebases = await api.listCodebases();
+    performance.mark('sluice-list');
   } catch (e) {
     report(e, 'Listing the codebases');
     return;
   }
   for (const cb of [...store.infos.keys()]) if (!store.codebases.includes(cb)) store.infos.delete(cb);
+  // The bundled tutorial steps are read-only and never change: their infos
+  // are read when their folder is opened (fetchInfosUnder). The others' go
+  // first, before the views ask for more.
+  const wanted = store.codebases.filter((c) => !c.startsWith('/tutorials/') || store.infos.has(c));
+  const infos = fetchInfos(wanted);
+  infoQueue = infoQueue.then(() => infos);
   emit('codebases');
-  infoQueue = infoQueue.then(() => fetchInfos(store.codebases));
   await infoQueue;
+  performance.mark('sluice-infos');
+}
+
+const requested = new Set<string>();
+
+/** fetchInfosUnder reads the infos of a folder's codebases not read yet. */
+export function fetchInfosUnder(folder: string) {
+  const todo = store.codebases.filter((c) => c.startsWith(folder + '/') && !store.infos.has(c) && !requested.has(c));
+  for (const c of todo) requested.add(c);
+  if (todo.length) infoQueue = infoQueue.then(() => fetchInfos(todo));
 }
 
 async function fetchInfos(list: string[]) {

@@ -198,9 +198,15 @@ export async function stop() {
   await call('DELETE', '/api/v1/program');
 }
 
-export async function graph(script: string, file: string, cb?: string, signal?: AbortSignal): Promise<Graph> {
+/**
+ * graph compiles a module without running it and returns its diagram. With
+ * main, the codebase loads from that module (with this one in place), so a
+ * plugin sees what the main module exports.
+ */
+export async function graph(script: string, file: string, cb?: string, main?: string, signal?: AbortSignal): Promise<Graph> {
   const q = new URLSearchParams({ path: file });
   if (cb) q.set('codebase', cb);
+  if (main && main !== file) q.set('main', main);
   const res = await fetch(`/api/v1/graph?${q}`, { method: 'POST', body: script, signal });
   if (!res.ok) {
     const err = await res.json().catch(() => ({ message: res.statusText }));

@@ -1,7 +1,7 @@
 // The middle of the page: the editor with its toolbar and banners, or the
 // home page when no codebase is open.
 import * as actions from './actions';
-import { h, modKey, replace } from './dom';
+import { coalesce, h, modKey, replace } from './dom';
 import * as editor from './editor';
 import { icon } from './icons';
 import { dirtyFiles, hasDraft, isDirty, isTutorialStep, on, store } from './state';
@@ -245,11 +245,11 @@ export function mountCenter(el: HTMLElement) {
   home = h('div', { class: 'home' });
   pane.append(toolbar, banners, editorHost, empty, home);
   editor.mount(editorHost);
-  on(['route', 'info', 'file', 'dirty', 'codebases', 'program'], renderAll);
+  on(['route', 'info', 'file', 'dirty', 'codebases', 'program'], coalesce(renderAll));
   editor.conflicts.on(() => {
     renderBanners();
     renderToolbar();
   });
-  tutorials.metaLoaded.on(() => !store.cb && renderHome());
+  tutorials.metaLoaded.on(coalesce(() => !store.cb && renderHome()));
   renderAll();
 }

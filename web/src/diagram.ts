@@ -7,8 +7,9 @@ import { javascriptLanguage, typescriptLanguage } from '@codemirror/lang-javascr
 import type { Graph, GraphNode } from './api';
 import { s } from './dom';
 
-const COL = 216; // box width
-const GAPX = 44; // between columns
+const COL_MIN = 150; // box width, at least
+const COL_MAX = 230; // and at most
+const GAPX = 36; // between columns
 const HEAD = 28; // pipeline header height
 const ROW = 24; // filter height
 const CHAIN = 17; // one module of a use chain
@@ -89,6 +90,18 @@ function fit(text: string, width: number) {
   return text.length > max ? text.slice(0, Math.max(max - 1, 1)) + '…' : text;
 }
 
+/** fitPath shortens a path from the left, keeping the file name: …/plugins/x.js. */
+function fitPath(path: string, width: number) {
+  const max = Math.floor((width - 18) / CHAR);
+  if (path.length <= max) return path;
+  const parts = path.split('/');
+  for (let i = 2; i < parts.length; i++) {
+    const tail = '…/' + parts.slice(i).join('/');
+    if (tail.length <= max) return tail;
+  }
+  return fit(parts[parts.length - 1], width);
+}
+
 function label(x: number, y: number, text: string, width: number, cls: string) {
   const shown = fit(text, width);
   return s('text', { x, y, class: cls }, shown, shown !== text && s('title', null, text));
@@ -98,10 +111,26 @@ export interface DiagramOptions {
   chains?: UseChains;
   onOpen?: (module: string) => void;
   title?: string;
+  /** width to fit the columns in, when they can be narrow enough */
+  width?: number;
+}
+
+/** columns counts the pipeline columns of the widest root tree. */
+function columns(g: Graph): number {
+  let max = 1;
+  const walk = (ni: number, depth: number) => {
+    max = Math.max(max, depth);
+    for (const f of g.nodes[ni].c ?? []) for (const ci of g.nodes[f].c ?? []) walk(ci, depth + 1);
+  };
+  for (const r of g.roots) walk(r, 1);
+  return max;
 }
 
 /** renderDiagram draws a graph; it is an empty-state text when the graph has no pipelines. */
 export function renderDiagram(g: Graph, opts: DiagramOptions = {}): SVGSVGElement {
+  const n = columns(g);
+  const fitted = opts.width ? Math.floor((opts.width - PAD * 2 - GAPX * (n - 1)) / n) : COL_MAX;
+  const COL = Math.min(Math.max(fitted, COL_MIN), COL_MAX);
   const body = s('g', { transform: `translate(${PAD},${PAD})` });
   const edges = s('g', { class: 'dg-edges' });
   const boxes = s('g');
@@ -163,7 +192,7 @@ export function renderDiagram(g: Graph, opts: DiagramOptions = {}): SVGSVGElemen
             'text',
             { x: x + 18, y: ty, class: 'dg-module' },
             s('tspan', { class: 'dg-dim' }, `${j + 1}. `),
-            fit(mod, COL - 24),
+            fitPath(mod, COL - 24),
           );
           if (opts.onOpen && mod.startsWith('/')) {
             const open = () => opts.onOpen!(mod);
@@ -180,6 +209,7 @@ export function renderDiagram(g: Graph, opts: DiagramOptions = {}): SVGSVGElemen
                 },
               },
               s('title', null, `Open ${mod}`),
+              s('rect', { x: x + 6, y: ty - 12, width: COL - 12, height: CHAIN - 1, rx: 3, class: 'dg-hit' }),
               t,
             );
             g1.append(a);

@@ -75,6 +75,19 @@ export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number)
   };
 }
 
+/** coalesce returns fn to call as often as wanted: it runs once, after the current task's work. */
+export function coalesce(fn: () => void): () => void {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      fn();
+    });
+  };
+}
+
 /** Emitter is a tiny typed event emitter. */
 export class Emitter<T> {
   private fns = new Set<(v: T) => void>();

@@ -104,7 +104,8 @@ function compileCheck(b: Buffer): Extension {
       async (v) => {
         const source = v.state.doc.toString();
         try {
-          const g = await api.graph(source, b.path, b.cb);
+          const main = store.infos.get(b.cb)?.main;
+          const g = await api.graph(source, b.path, b.cb, main && isScript(main) ? main : undefined);
           graphs.emit({ cb: b.cb, path: b.path, graph: g, error: null, source });
           return [];
         } catch (e) {
@@ -182,6 +183,8 @@ function extensions(b: Buffer): Extension[] {
     ]),
     editorTheme,
     EditorView.contentAttributes.of({ 'aria-label': `Editor: ${b.path}` }),
+    // Long lines wrap in a narrow window, where scrolling sideways is awkward.
+    matchMedia('(max-width: 900px)').matches ? EditorView.lineWrapping : [],
     EditorState.readOnly.of(b.readOnly),
     language(b.path),
     isScript(b.path) ? compileCheck(b) : [],
@@ -231,10 +234,17 @@ export async function load(cb: string, path: string, readOnly: boolean): Promise
   return b;
 }
 
-/** create makes the editor view in parent. */
+let host: HTMLElement | null = null;
+
+/** mount names where the editor goes; the view is made when a file is first shown. */
 export function mount(parent: HTMLElement) {
+  host = parent;
+}
+
+function ensureView(): EditorView {
+  if (view) return view;
   view = new EditorView({
-    parent,
+    parent: host!,
     dispatchTransactions: (trs, v) => {
       v.update(trs);
       if (current) {
@@ -248,10 +258,11 @@ export function mount(parent: HTMLElement) {
 
 /** show puts a buffer in the view (null: none). */
 export function show(b: Buffer | null) {
-  if (!view) return;
-  if (current && current !== b) current.state = view.state;
+  if (!view && !b) return;
+  const v = ensureView();
+  if (current && current !== b) current.state = v.state;
   current = b;
-  view.setState(b ? b.state : EditorState.create({ doc: '' }));
+  v.setState(b ? b.state : EditorState.create({ doc: '' }));
   conflicts.emit(b?.conflict ? b : null);
 }
 

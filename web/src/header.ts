@@ -1,6 +1,6 @@
 // The top bar: where you are, what runs (always visible), Run/Stop/Restart.
 import * as actions from './actions';
-import { h, replace } from './dom';
+import { coalesce, h, replace } from './dom';
 import { icon } from './icons';
 import { navigate, on, store } from './state';
 
@@ -123,6 +123,6 @@ export function mountHeader(el: HTMLElement, toggleMenu: () => void) {
     live,
     h('div', { class: 'run-buttons', role: 'group', 'aria-label': 'Program' }, runBtn, stopBtn, restartBtn),
   );
-  on(['route', 'info', 'program', 'connection', 'counters'], render);
+  on(['route', 'info', 'program', 'connection', 'counters'], coalesce(render));
   render();
 }

@@ -98,12 +98,17 @@ function add(text: string) {
 }
 
 let scrollPending = false;
+let autoTop = 0; // where the panel last scrolled itself
+function scrollToEnd() {
+  lines.scrollTop = lines.scrollHeight;
+  autoTop = lines.scrollTop;
+}
 function scheduleScroll() {
   if (scrollPending) return;
   scrollPending = true;
   requestAnimationFrame(() => {
     scrollPending = false;
-    lines.scrollTop = lines.scrollHeight;
+    if (follow) scrollToEnd();
   });
 }
 
@@ -132,11 +137,19 @@ export function mountLog(el: HTMLElement) {
     'aria-label': 'Log lines',
     tabindex: 0,
   });
+  // Scrolling to the end follows the log again; scrolling up from where the
+  // panel last scrolled itself pauses it. (Lines that arrive between our
+  // own scroll and its event must not pause it.)
   lines.addEventListener('scroll', () => {
     const atEnd = lines.scrollTop + lines.clientHeight >= lines.scrollHeight - 6;
-    if (atEnd !== follow) {
-      follow = atEnd;
-      if (follow) unseen = 0;
+    if (atEnd) {
+      if (!follow) {
+        follow = true;
+        unseen = 0;
+        updateJump();
+      }
+    } else if (follow && lines.scrollTop < autoTop - 4) {
+      follow = false;
       updateJump();
     }
   });
@@ -151,7 +164,7 @@ export function mountLog(el: HTMLElement) {
           follow = true;
           unseen = 0;
           updateJump();
-          lines.scrollTop = lines.scrollHeight;
+          scrollToEnd();
         },
       },
     },

@@ -11,7 +11,7 @@ import { mountLog } from './log';
 import { mountPanel } from './panel';
 import { mountSidebar } from './sidebar';
 import { emit, onNavigate, store, workingFiles } from './state';
-import { sample } from './status';
+import { sample, started } from './status';
 
 // ---------------------------------------------------------------------------
 // Layout: the sidebar, the editor, the right panel and the log, with
@@ -124,6 +124,7 @@ function connectStatus() {
     (data) => {
       const msg = JSON.parse(data) as ProgramMessage | CountersMessage;
       if (msg.type === 'program') {
+        if (store.program && msg.running && msg.generation !== store.program.generation) started(msg.generation);
         store.program = msg;
         emit('program');
       } else if (msg.type === 'counters') {
@@ -145,7 +146,9 @@ function connectStatus() {
 // ---------------------------------------------------------------------------
 
 async function start() {
+  performance.mark('sluice-start');
   layout();
+  performance.mark('sluice-layout');
   store.connected = true;
   connectStatus();
   onNavigate(() => void actions.openRoute());

@@ -4,7 +4,7 @@
 import * as actions from './actions';
 import * as api from './api';
 import type { Graph } from './api';
-import { h, replace } from './dom';
+import { coalesce, h, replace } from './dom';
 import * as editor from './editor';
 import { renderDiagram, useChains, type UseChains } from './diagram';
 import { icon } from './icons';
@@ -55,6 +55,11 @@ function openModule(cb: string, module: string) {
   else actions.openCodebase(cb, module);
 }
 
+/** diagramWidth is the room for a diagram in the panel (less its padding and border). */
+function diagramWidth() {
+  return Math.max(body.clientWidth - 26, 200);
+}
+
 function fileDiagram(): HTMLElement {
   const cb = store.cb;
   const file = store.file;
@@ -95,7 +100,12 @@ function fileDiagram(): HTMLElement {
   if (g) {
     if (!g.roots.length) out.append(h('p', { class: 'empty' }, 'No pipelines: this module declares none.'));
     else {
-      const d = renderDiagram(g, { chains, onOpen: (m) => openModule(cb, m), title: `Pipelines of ${file}` });
+      const d = renderDiagram(g, {
+        chains,
+        onOpen: (m) => openModule(cb, m),
+        title: `Pipelines of ${file}`,
+        width: diagramWidth(),
+      });
       if (!fg.graph) d.classList.add('stale');
       out.append(h('div', { class: 'diagram-scroll', tabindex: 0, 'aria-label': `Diagram of ${file}` }, d));
     }
@@ -128,7 +138,12 @@ function runningDiagrams(): HTMLElement {
           ? h(
               'div',
               { class: 'diagram-scroll', tabindex: 0, 'aria-label': `Diagram of ${m}` },
-              renderDiagram(g, { chains, onOpen: (x) => openModule(p.codebase, x), title: `Pipelines of ${m}` }),
+              renderDiagram(g, {
+                chains,
+                onOpen: (x) => openModule(p.codebase, x),
+                title: `Pipelines of ${m}`,
+                width: diagramWidth(),
+              }),
             )
           : h('p', { class: 'empty' }, 'No pipelines of its own (used by others).'),
       ),
@@ -195,12 +210,13 @@ async function render() {
   }
   body.dataset.tab = tab;
   if (tab === 'diagram') {
-    const keep = body.querySelector('.diagram-scroll')?.scrollLeft ?? 0;
-    const keepTop = body.scrollTop;
+    // Keep a diagram scrolled sideways where it was (reading scrollLeft
+    // lays the page out, so only when it is scrolled).
+    const old = body.querySelector('.diagram-scroll');
+    const keep = old && old.scrollWidth > old.clientWidth ? old.scrollLeft : 0;
     replace(body, ...diagramTab());
     const sc = body.querySelector('.diagram-scroll');
-    if (sc) sc.scrollLeft = keep;
-    body.scrollTop = keepTop;
+    if (sc && keep) sc.scrollLeft = keep;
   } else if (tab === 'status') {
     replace(body, renderStatus());
   } else {
@@ -245,11 +261,20 @@ export function mountPanel(el: HTMLElement) {
   }
   body = h('div', { class: 'panel-body', id: 'panel-body', role: 'tabpanel' });
   el.append(tablist, body);
-  on(['route', 'info', 'file'], () => void render());
-  on(['program'], () => store.panelTab !== 'guide' && void render());
-  on(['counters', 'connection'], () => store.panelTab === 'status' && void render());
+  const later = coalesce(() => void render());
+  on(['route', 'info', 'file'], later);
+  on(['program'], () => store.panelTab !== 'guide' && later());
+  on(['counters', 'connection'], () => store.panelTab === 'status' && later());
   editor.saved.on((b) => {
     if (store.panelTab === 'guide' && b.path === '/README.md') void render();
   });
+  let lastWidth = 0;
+  new ResizeObserver(() => {
+    const w = body.clientWidth;
+    if (Math.abs(w - lastWidth) > 24 && store.panelTab === 'diagram') {
+      lastWidth = w;
+      void render();
+    }
+  }).observe(body);
   void render();
 }

@@ -3,7 +3,7 @@
 // tutorials.
 import * as actions from './actions';
 import type { Info } from './api';
-import { h, replace, type Child } from './dom';
+import { coalesce, h, replace, type Child } from './dom';
 import { icon } from './icons';
 import { hasDraft, isDirty, on, store, workingFiles, type SideTab } from './state';
 import * as tutorials from './tutorials';
@@ -133,7 +133,10 @@ function codebaseTree(): HTMLElement {
             ),
           );
         }
-        if (!collapsed || c.leaf) walk(c, depth + 1);
+        if (!collapsed || c.leaf) {
+          actions.fetchInfosUnder(c.path);
+          walk(c, depth + 1);
+        }
       }
     }
   };
@@ -288,7 +291,6 @@ function render() {
     b.setAttribute('aria-selected', String(k === tab));
     b.tabIndex = k === tab ? 0 : -1;
   }
-  const keepScroll = body.scrollTop;
   const focused = body.contains(document.activeElement) ? focusKey(document.activeElement as HTMLElement) : null;
   if (tab === 'codebases') {
     replace(
@@ -341,7 +343,6 @@ function render() {
       tutorials.stepList(),
     );
   }
-  body.scrollTop = keepScroll;
   if (focused) {
     for (const el of body.querySelectorAll<HTMLElement>('button, a, input')) {
       if (focusKey(el) === focused) {
@@ -388,8 +389,9 @@ export function mountSidebar(el: HTMLElement) {
   }
   body = h('div', { class: 'side-body', id: 'side-body', role: 'tabpanel' });
   root.append(tablist, body);
-  on(['codebases', 'info', 'route', 'file', 'dirty', 'program'], render);
-  tutorials.metaLoaded.on(() => store.sideTab === 'tutorials' && render());
+  const later = coalesce(render);
+  on(['codebases', 'info', 'route', 'file', 'dirty', 'program'], later);
+  tutorials.metaLoaded.on(() => store.sideTab === 'tutorials' && later());
   render();
 }
 

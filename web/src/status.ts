@@ -7,6 +7,14 @@ const SAMPLES = 60;
 const rates: number[] = [];
 let last: { t: number; requests: number; generation: number } | null = null;
 
+/**
+ * started notes that a generation began while the page watched, so that its
+ * first requests count from zero.
+ */
+export function started(generation: number) {
+  last = { t: performance.now(), requests: 0, generation };
+}
+
 /** sample records the request rate once a second from the latest counters. */
 export function sample() {
   const c = store.counters;

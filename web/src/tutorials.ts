@@ -4,7 +4,7 @@
 import * as actions from './actions';
 import * as api from './api';
 import { toast } from './dialog';
-import { Emitter, h } from './dom';
+import { debounce, Emitter, h } from './dom';
 import { icon } from './icons';
 import { renderMarkdown } from './markdown';
 import { isTutorialStep, store } from './state';
@@ -19,7 +19,9 @@ export interface StepMeta {
 
 const metas = new Map<string, StepMeta>();
 const pending = new Map<string, Promise<StepMeta | null>>();
-export const metaLoaded = new Emitter<string>();
+export const metaLoaded = new Emitter<void>();
+// The steps' manifests arrive one by one: tell the views once per burst.
+const announce = debounce(() => metaLoaded.emit(), 30);
 
 export function steps(): string[] {
   return store.codebases.filter(isTutorialStep).sort();
@@ -48,7 +50,7 @@ export function loadMeta(cb: string): Promise<StepMeta | null> {
         .then(({ text }) => {
           const m = JSON.parse(text) as StepMeta;
           metas.set(cb, m);
-          metaLoaded.emit(cb);
+          announce();
           return m;
         })
         .catch(() => null),
