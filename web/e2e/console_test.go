@@ -400,3 +400,73 @@ func TestLogPanel(t *testing.T) {
 	tb.click(button("Stop"))
 	tb.waitJS("the stopped state", `document.querySelector('.run-state.stopped')`, 10*time.Second)
 }
+
+// Files: new ones in folders, rename, delete and restore, the main flag;
+// codebases: derive (base markers), delete.
+func TestFilesAndCodebases(t *testing.T) {
+	api(t, "POST", "/api/v1/repo/e2e/files", "{}")
+	tb := newTab(t, 1280, 800)
+	tb.open("/repo/e2e/files/")
+	row := func(path string) string { return fmt.Sprintf(`.row.file[data-path=%q]`, path) }
+	dialog := func(value string) {
+		t.Helper()
+		tb.do("the dialog", waitVisible(`dialog[open] input[name=path]`))
+		tb.do("type", setInput(`dialog[open] input[name=path]`, value))
+		tb.click(`dialog[open] button[type=submit]`)
+	}
+	confirm := func() {
+		t.Helper()
+		tb.click(`dialog[open] button[type=submit]`)
+	}
+
+	// A file in a new folder.
+	tb.click(button("New file"))
+	dialog("/plugins/extra.js")
+	tb.waitJS("the folder and the file", `[...document.querySelectorAll('.row.folder')].some(r => r.textContent.includes('plugins')) && document.querySelector('`+row("/plugins/extra.js")+`.current')`, 5*time.Second)
+	tb.typeInEditor("pipy()\n.pipeline('request')\n.dummy()")
+	tb.save()
+	tb.waitJS("saved", `!document.querySelector('.mark.dirty')`, 5*time.Second)
+
+	// Rename it: the text goes along.
+	tb.click(button("Rename /plugins/extra.js"))
+	dialog("/plugins/renamed.js")
+	tb.waitJS("the renamed file open", `document.querySelector('`+row("/plugins/renamed.js")+`.current') && !document.querySelector('`+row("/plugins/extra.js")+`') && document.querySelector('.cm-content').innerText.includes('dummy')`, 5*time.Second)
+
+	// A file never committed is gone for good when deleted.
+	tb.click(button("Delete /plugins/renamed.js"))
+	confirm()
+	tb.waitJS("the file gone", `!document.querySelector('`+row("/plugins/renamed.js")+`')`, 5*time.Second)
+
+	// A committed one is marked deleted until the next commit, and restored.
+	tb.click(button("New file"))
+	dialog("/b.js")
+	tb.typeInEditor("pipy()\n.listen(0)\n.dummy()")
+	tb.click(button("Commit"))
+	tb.waitJS("version 2", `document.querySelector('.cb-meta')?.textContent.includes('version 2')`, 5*time.Second)
+	tb.click(button("Delete /b.js"))
+	confirm()
+	tb.waitJS("marked deleted", `document.querySelector('`+row("/b.js")+`.erased .mark.erased') && document.querySelector('.cb-meta .badge.draft')`, 5*time.Second)
+	tb.click(button("Restore /b.js"))
+	tb.waitJS("restored", `document.querySelector('`+row("/b.js")+`:not(.erased)') && !document.querySelector('.cb-meta .badge.draft')`, 5*time.Second)
+
+	// The main flag moves with one click.
+	tb.click(button("Flag /b.js as the main entry"))
+	tb.waitJS("the flag moved", `document.querySelector('`+row("/b.js")+` .flag[aria-pressed="true"]') && document.querySelector('`+row("/main.js")+` .flag[aria-pressed="false"]')`, 5*time.Second)
+
+	// Derive a codebase: it starts with the base's files, marked.
+	tb.click(`#side-tab-codebases`)
+	tb.click(button("Derive from /e2e/files"))
+	dialog("/e2e/derived")
+	tb.waitJS("the derived codebase", `location.pathname === '/repo/e2e/derived/' && document.querySelector('`+row("/b.js")+`.base .mark.base') && document.querySelector('.cb-base a')?.textContent === '/e2e/files'`, 5*time.Second)
+	tb.shot("15-derived")
+
+	// A codebase others derive from cannot be deleted; a leaf can.
+	tb.click(`#side-tab-codebases`)
+	tb.click(button("Delete /e2e/files"))
+	tb.waitJS("the refusal", `[...document.querySelectorAll('.toast.error')].some(e => e.textContent.includes('/e2e/derived'))`, 5*time.Second)
+	tb.click(`.toast.error button[aria-label="Dismiss"]`)
+	tb.click(button("Delete /e2e/derived"))
+	confirm()
+	tb.waitJS("the codebase gone", `location.pathname === '/' && !document.querySelector('button[aria-label="Delete /e2e/derived"]')`, 5*time.Second)
+	tb.shot("16-codebases")
+}

@@ -377,6 +377,7 @@ export async function setMain(file: string) {
   try {
     setInfo(await api.setMain(cb, file));
     toast(`${file} is the main entry of ${cb}`, 'ok');
+    editor.recheck(); // a plugin is checked from the main module
   } catch (e) {
     report(e, `Flagging ${file} as main`);
   }

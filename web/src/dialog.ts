@@ -125,6 +125,6 @@ export function toast(message: string, kind: 'info' | 'error' | 'ok' = 'info', d
     ),
   );
   toasts.append(el);
-  while (toasts.children.length > 4) toasts.firstElementChild!.remove();
-  if (kind !== 'error') setTimeout(() => el.remove(), 3500);
+  while (toasts.children.length > 3) toasts.firstElementChild!.remove();
+  if (kind !== 'error') setTimeout(() => el.remove(), 3000);
 }

@@ -273,6 +273,16 @@ function codebaseHeader(info: Info): HTMLElement {
           ),
         ),
     ),
+    info.derived.length > 0 &&
+      h(
+        'div',
+        { class: 'cb-derived' },
+        'Derived: ',
+        ...info.derived.flatMap((d, i) => [
+          i > 0 ? ', ' : '',
+          h('a', { href: `/repo${d}/`, on: { click: (e: Event) => (e.preventDefault(), actions.openCodebase(d)) } }, d),
+        ]),
+      ),
     !info.main || !workingFiles(info).includes(info.main)
       ? h('p', { class: 'note warn' }, 'No main entry: flag a file with ', icon('flag'), ' to run it.')
       : null,
