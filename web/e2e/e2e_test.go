@@ -341,10 +341,23 @@ func eval[T any](tb *tab, expr string) T {
 	return v
 }
 
-// click clicks the element a CSS selector names, once it is visible.
+// click clicks the element a CSS selector names, once it is visible. The
+// views re-render as the console's state changes, so a node found may be
+// replaced before the click lands: then it looks again.
 func (tb *tab) click(sel string) {
 	tb.t.Helper()
-	tb.do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = tb.run(15*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "Could not find node") && !strings.Contains(err.Error(), "not attached") &&
+			!strings.Contains(err.Error(), "Could not compute box model") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.fail("click %s: %v", sel, err)
 }
 
 // button names a button by its accessible label.
