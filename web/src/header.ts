@@ -14,6 +14,11 @@ let lastAnnounced = '';
 
 function render() {
   const cb = store.cb;
+  const file = store.file;
+  const dirty = cb && file && store.dirty.has(`${cb}\n${file}`);
+  document.title = cb
+    ? `${dirty ? '● ' : ''}${file ? file.split('/').pop() + ' — ' : ''}${cb} — Sluice`
+    : 'Sluice console';
   replace(
     crumbs,
     h(
@@ -123,6 +128,6 @@ export function mountHeader(el: HTMLElement, toggleMenu: () => void) {
     live,
     h('div', { class: 'run-buttons', role: 'group', 'aria-label': 'Program' }, runBtn, stopBtn, restartBtn),
   );
-  on(['route', 'info', 'program', 'connection', 'counters'], coalesce(render));
+  on(['route', 'info', 'file', 'dirty', 'program', 'connection', 'counters'], coalesce(render));
   render();
 }

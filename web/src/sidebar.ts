@@ -5,7 +5,7 @@ import * as actions from './actions';
 import type { Info } from './api';
 import { coalesce, h, replace, type Child } from './dom';
 import { icon } from './icons';
-import { hasDraft, isDirty, on, store, workingFiles, type SideTab } from './state';
+import { dirtyFiles, hasDraft, isDirty, on, store, workingFiles, type SideTab } from './state';
 import * as tutorials from './tutorials';
 
 const collapsedCodebaseFolders = new Set<string>(JSON.parse(localStorage.getItem('sluice.collapsed') ?? '["/tutorials"]'));
@@ -83,6 +83,7 @@ function codebaseRow(n: TreeNode, depth: number): Child {
       h('span', { class: 'row-name' }, n.name),
       running && h('span', { class: 'dot running', title: 'Running', 'aria-label': 'running' }),
       i && h('span', { class: 'badge', title: `Version ${i.version}` }, `v${i.version}`),
+      dirtyFiles(n.path).length > 0 && h('span', { class: 'mark dirty', title: 'Unsaved changes' }, '●'),
       hasDraft(i) && h('span', { class: 'badge draft', title: 'Has a draft: saved changes not committed yet' }, 'draft'),
       i?.readOnly && h('span', { class: 'badge ro', title: 'Read-only' }, 'ro'),
     ),
