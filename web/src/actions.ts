@@ -95,8 +95,11 @@ export function setSideTab(t: SideTab) {
   emit('route');
 }
 
+let routeToken = 0;
+
 /** openRoute follows the address: opens its codebase and file. */
 export async function openRoute() {
+  const token = ++routeToken;
   const r = parseRoute();
   if (r.cb !== store.cb) {
     store.cb = r.cb;
@@ -132,7 +135,7 @@ export async function openRoute() {
   let file = r.file && files.includes(r.file) ? r.file : null;
   if (!file) file = files.includes(info.main) ? info.main : (files.find((f) => editor.isScript(f)) ?? files[0] ?? null);
   if (file !== r.file) history.replaceState(null, '', routeFor(r.cb, file));
-  await showFile(file);
+  await showFile(file, () => token === routeToken);
 }
 
 function routeFor(cb: string, file: string | null) {
@@ -140,7 +143,7 @@ function routeFor(cb: string, file: string | null) {
   return file ? `${path}?file=${encodeURIComponent(file).replace(/%2F/g, '/')}` : path;
 }
 
-async function showFile(file: string | null) {
+async function showFile(file: string | null, current: () => boolean) {
   const cb = store.cb;
   const info = store.info;
   if (!cb || !info) return;
@@ -152,7 +155,7 @@ async function showFile(file: string | null) {
   }
   try {
     const b = await editor.load(cb, file, info.readOnly);
-    if (store.cb !== cb) return;
+    if (store.cb !== cb || !current()) return; // another file was asked for meanwhile
     store.file = file;
     editor.show(b);
     emit('file');
