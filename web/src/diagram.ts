@@ -102,6 +102,15 @@ function fitPath(path: string, width: number) {
   return fit(parts[parts.length - 1], width);
 }
 
+/** wrap breaks a title into at most two lines that fit the width. */
+function wrap(text: string, width: number): string[] {
+  const max = Math.floor((width - 18) / CHAR);
+  if (text.length <= max) return [text];
+  const cut = text.lastIndexOf(' ', max);
+  if (cut <= 0) return [text];
+  return [text.slice(0, cut), text.slice(cut + 1)];
+}
+
 function label(x: number, y: number, text: string, width: number, cls: string) {
   const shown = fit(text, width);
   return s('text', { x, y, class: cls }, shown, shown !== text && s('title', null, text));
@@ -158,14 +167,18 @@ export function renderDiagram(g: Graph, opts: DiagramOptions = {}): SVGSVGElemen
     const n = g.nodes[ni];
     const cls = pipelineClass(n);
     maxX = Math.max(maxX, x + COL);
+    const title = cls === 'dg-empty' ? 'pass-through [empty]' : n.name;
+    const lines = wrap(title, COL);
+    const headH = HEAD + (lines.length - 1) * 15;
     const head = s(
       'g',
       { class: `dg-head ${cls}` },
-      s('rect', { x, y, width: COL, height: HEAD, rx: cls === 'dg-root' ? 6 : 13 }),
-      label(x + 10, y + HEAD / 2 + 4, cls === 'dg-empty' ? 'pass-through [empty]' : n.name, COL, 'dg-title'),
+      s('rect', { x, y, width: COL, height: headH, rx: cls === 'dg-root' ? 6 : 13 }),
+      ...lines.map((l, i) => label(x + 10, y + HEAD / 2 + 4 + i * 15, l, COL, 'dg-title')),
+      lines.length > 1 && s('title', null, title),
     );
     boxes.append(head);
-    let cy = y + HEAD + VGAP;
+    let cy = y + headH + VGAP;
     let childBottom = y - PGAP;
     const kids = n.c ?? [];
     for (let i = 0; i < kids.length; i++) {

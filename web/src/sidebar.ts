@@ -91,10 +91,7 @@ function codebaseRow(n: TreeNode, depth: number): Child {
       'span',
       { class: 'row-actions' },
       iconButton('derive', `Derive from ${n.path}`, () => actions.newCodebase(n.path)),
-      iconButton('trash', `Delete ${n.path}`, () => actions.deleteCodebase(n.path), {
-        disabled: i?.readOnly,
-        cls: 'danger',
-      }),
+      !i?.readOnly && iconButton('trash', `Delete ${n.path}`, () => actions.deleteCodebase(n.path), { cls: 'danger' }),
     ),
   );
 }
@@ -203,6 +200,7 @@ function fileRow(n: TreeNode, depth: number, info: Info): Child {
       h('span', { class: 'row-name' }, n.name),
       ...markers,
     ),
+    !ro &&
     h(
       'span',
       { class: 'row-actions' },
