@@ -180,7 +180,11 @@ func TestCompletion(t *testing.T) {
 	tb.waitJS("its signature and help", `document.querySelector('.cm-completionInfo .api-info code')?.textContent.startsWith('serve')`, 5*time.Second)
 	tb.shot("06-completion")
 	tb.do("escape", typeKeys(kbEscape))
-	tb.do("type new algo.", typeKeys("(new algo."))
+	// Inside the call's brackets, its signature shows.
+	tb.do("type (", typeKeys("eHTTP("))
+	tb.waitJS("the signature", `document.querySelector('.api-signature code')?.textContent.startsWith('serveHTTP(')`, 5*time.Second)
+	tb.shot("06b-signature")
+	tb.do("type new algo.", typeKeys("new algo."))
 	tb.waitJS("algo's classes offered", `[...document.querySelectorAll('.cm-tooltip-autocomplete li')].some(li => li.textContent.includes('URLRouter'))`, 5*time.Second)
 	tb.do("escape", typeKeys(kbEscape))
 }

@@ -114,7 +114,10 @@ func run(m *testing.M) int {
 
 	// The console, built from this tree (its front end embedded).
 	bin := filepath.Join(tmp, "sluice")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
 	build := exec.Command(gobin, "build", "-o", bin, "./backend/cmd/sluice")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {

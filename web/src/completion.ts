@@ -3,7 +3,9 @@
 // filters after a dot in a chain, the globals and classes, their members.
 import type { Completion, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
 import { syntaxTree } from '@codemirror/language';
-import { hoverTooltip, type EditorView, type Tooltip } from '@codemirror/view';
+import { StateField, type EditorState } from '@codemirror/state';
+import { hoverTooltip, showTooltip, type EditorView, type Tooltip } from '@codemirror/view';
+import type { SyntaxNode } from '@lezer/common';
 import type { ApiDescription, ApiEntry } from './api';
 import { h } from './dom';
 
@@ -199,5 +201,60 @@ export function apiHover(getApi: () => ApiDescription | null) {
       above: true,
       create: () => ({ dom: infoNode(entry)() }),
     };
+  });
+}
+
+/**
+ * apiSignature shows the signature of the API call the cursor is in, over
+ * the line: typing serveHTTP( shows serveHTTP(handler: Message | …).
+ */
+export function apiSignature(getApi: () => ApiDescription | null) {
+  let cached: { d: ApiDescription; idx: Index } | null = null;
+  const find = (state: EditorState): Tooltip | null => {
+    const d = getApi();
+    const sel = state.selection.main;
+    if (!d || !sel.empty) return null;
+    if (cached?.d !== d) cached = { d, idx: build(d) };
+    const { idx } = cached;
+    const text = (n: { from: number; to: number }) => state.sliceDoc(n.from, n.to);
+    for (let n: SyntaxNode | null = syntaxTree(state).resolveInner(sel.head, -1); n; n = n.parent) {
+      if (n.name !== 'ArgList' || sel.head <= n.from) continue;
+      if (n.to === sel.head && text(n).endsWith(')')) continue; // just after the call
+      // Only on the line of the bracket: not over a long function argument.
+      if (state.doc.lineAt(n.from).number !== state.doc.lineAt(sel.head).number) return null;
+      const call = n.parent;
+      if (!call) return null;
+      const callee = call.firstChild;
+      if (!callee) return null;
+      let e: ApiEntry | undefined;
+      if (call.name === 'NewExpression') {
+        const cls = call.getChild('VariableName') ?? call.getChild('MemberExpression');
+        if (cls) e = idx.byName.get(text(cls));
+      } else if (callee.name === 'MemberExpression') {
+        const whole = text(callee).replace(/\s+/g, '');
+        const prop = callee.lastChild ? text(callee.lastChild) : '';
+        e = idx.byName.get(whole) ?? (idx.chain.some((c) => c.label === prop) ? idx.byName.get(prop) : undefined);
+      } else if (callee.name === 'VariableName') {
+        e = idx.byName.get(text(callee));
+      }
+      if (!e || !e.signature.includes('(')) return null;
+      const entry = e;
+      return {
+        pos: n.from,
+        above: true,
+        strictSide: true,
+        arrow: false,
+        create: () => ({ dom: h('div', { class: 'api-signature' }, h('code', null, entry.signature)) }),
+      };
+    }
+    return null;
+  };
+  return StateField.define<Tooltip | null>({
+    create: find,
+    update(value, tr) {
+      if (!tr.docChanged && !tr.selection) return value;
+      return find(tr.state);
+    },
+    provide: (f) => showTooltip.from(f),
   });
 }

@@ -32,7 +32,7 @@ import {
 } from '@codemirror/view';
 import * as api from './api';
 import { ApiError, type Graph } from './api';
-import { apiCompletion, apiHover } from './completion';
+import { apiCompletion, apiHover, apiSignature } from './completion';
 import { Emitter } from './dom';
 import { dirtyKey, emit, store } from './state';
 import { editorTheme, highlightStyle } from './theme';
@@ -79,6 +79,7 @@ function language(path: string): Extension {
         javascript(),
         javascriptLanguage.data.of({ autocomplete: apiCompletion(() => store.api) }),
         apiHover(() => store.api),
+        apiSignature(() => store.api),
         complete,
       ];
     case 'ts':
@@ -86,6 +87,7 @@ function language(path: string): Extension {
         javascript({ typescript: true }),
         typescriptLanguage.data.of({ autocomplete: apiCompletion(() => store.api) }),
         apiHover(() => store.api),
+        apiSignature(() => store.api),
         complete,
       ];
     case 'json':
