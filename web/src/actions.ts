@@ -19,9 +19,10 @@ export function report(e: unknown, what: string) {
 
 let infoQueue: Promise<void> = Promise.resolve();
 
-export async function refreshList() {
+/** refreshList reads the list of codebases (or takes one already asked for) and their infos. */
+export async function refreshList(asked?: Promise<string[]>) {
   try {
-    store.codebases = await api.listCodebases();
+    store.codebases = await (asked ?? api.listCodebases());
     performance.mark('sluice-list');
   } catch (e) {
     report(e, 'Listing the codebases');

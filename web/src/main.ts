@@ -12,6 +12,7 @@ import { mountPanel } from './panel';
 import { mountSidebar } from './sidebar';
 import { emit, onNavigate, store, workingFiles } from './state';
 import { sample, started } from './status';
+import * as tutorials from './tutorials';
 
 // ---------------------------------------------------------------------------
 // Layout: the sidebar, the editor, the right panel and the log, with
@@ -147,6 +148,11 @@ function connectStatus() {
 
 async function start() {
   performance.mark('sluice-start');
+  // Ask for the codebases first: the answer comes while the page is laid out.
+  const list = api.listCodebases();
+  list.catch(() => {}); // refreshList reports it
+  const description = api.apiDescription();
+  description.catch(() => {});
   layout();
   performance.mark('sluice-layout');
   store.connected = true;
@@ -174,16 +180,16 @@ async function start() {
     sample();
     emit('counters');
   }, 1000);
-  api
-    .apiDescription()
+  description
     .then((d) => {
       store.api = d;
       emit('api');
     })
     .catch((e) => actions.report(e, 'Reading the scripting API'));
-  await Promise.all([actions.refreshList(), actions.openRoute()]);
+  await Promise.all([actions.refreshList(list), actions.openRoute()]);
   performance.mark('sluice-ready');
   document.documentElement.dataset.ready = 'true';
+  tutorials.loadMetas();
 }
 
 void start();

@@ -39,6 +39,17 @@ export function meta(cb: string): StepMeta | null {
   return metas.get(cb) ?? null;
 }
 
+let loading = false;
+
+/**
+ * loadMetas reads every step's manifest (their titles), after the page's
+ * first load so that they do not hold it up.
+ */
+export function loadMetas() {
+  loading = true;
+  for (const cb of steps()) void loadMeta(cb);
+}
+
 /** loadMeta reads a step's tutorial.json once. */
 export function loadMeta(cb: string): Promise<StepMeta | null> {
   if (metas.has(cb)) return Promise.resolve(metas.get(cb)!);
@@ -101,7 +112,7 @@ export function stepList(): HTMLElement {
   const current = tutorialOf(store.cb);
   for (const cb of steps()) {
     const m = meta(cb);
-    if (!m) void loadMeta(cb);
+    if (!m && loading) void loadMeta(cb);
     const n = stepNumber(cb);
     list.append(
       h(
