@@ -144,6 +144,19 @@ function routeFor(cb: string, file: string | null) {
   return file ? `${path}?file=${encodeURIComponent(file).replace(/%2F/g, '/')}` : path;
 }
 
+/** A place to move the cursor to once its file is shown (openAt). */
+let pendingPlace: { cb: string; file: string; line: number; column: number } | null = null;
+
+/** openAt opens a file of a codebase with the cursor at a line and column. */
+export function openAt(cb: string, file: string, line: number, column = 1) {
+  if (store.cb === cb && store.file === file) {
+    editor.goTo(line, column);
+    return;
+  }
+  pendingPlace = { cb, file, line, column };
+  navigate({ cb, file });
+}
+
 async function showFile(file: string | null, current: () => boolean) {
   const cb = store.cb;
   const info = store.info;
@@ -160,6 +173,11 @@ async function showFile(file: string | null, current: () => boolean) {
     store.file = file;
     editor.show(b);
     emit('file');
+    const p = pendingPlace;
+    if (p && p.cb === cb && p.file === file) {
+      pendingPlace = null;
+      editor.goTo(p.line, p.column);
+    }
   } catch (e) {
     report(e, `Opening ${file}`);
   }
@@ -435,13 +453,9 @@ export async function commit() {
 }
 
 /** showScriptError opens the file a script error is in, at its line. */
-async function showScriptError(e: unknown, cb: string) {
+function showScriptError(e: unknown, cb: string) {
   if (!(e instanceof ApiError) || !e.file || !e.line || store.cb !== cb) return;
-  if (store.file !== e.file) {
-    openFile(e.file);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  editor.goTo(e.line, e.column);
+  openAt(cb, e.file, e.line, e.column);
 }
 
 export async function run(cb = store.cb) {
@@ -451,7 +465,7 @@ export async function run(cb = store.cb) {
     await api.run(cb);
   } catch (e) {
     report(e, `Running ${cb}`);
-    void showScriptError(e, cb);
+    showScriptError(e, cb);
   }
 }
 
@@ -471,6 +485,6 @@ export async function restart() {
     await api.run(cb);
   } catch (e) {
     report(e, `Restarting ${cb}`);
-    void showScriptError(e, cb);
+    showScriptError(e, cb);
   }
 }

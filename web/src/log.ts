@@ -2,7 +2,6 @@
 // a text filter, clear, and auto-scroll that pauses while the reader looks
 // further up.
 import * as actions from './actions';
-import * as editor from './editor';
 import { Stream } from './api';
 import { h, replace } from './dom';
 import { icon } from './icons';
@@ -35,25 +34,20 @@ function levelClass(level: string) {
   return 'info';
 }
 
+/** message links a script location in a line to the running codebase's file. */
 function message(text: string): (string | HTMLElement)[] {
   const m = locRe.exec(text);
-  if (!m || !store.cb) return [text];
+  const cb = store.program?.running ? store.program.codebase : null;
+  if (!m || !cb) return [text];
   const [all, file, line, col] = m;
-  const cb = store.cb;
   return [
     text.slice(0, m.index),
     h(
       'button',
       {
         class: 'linklike',
-        title: `Open ${file} at line ${line}`,
-        on: {
-          click: () => {
-            if (store.cb !== cb) return;
-            actions.openFile(file);
-            setTimeout(() => editor.goTo(+line, +col), 150);
-          },
-        },
+        title: `Open ${file} of ${cb} at line ${line}`,
+        on: { click: () => actions.openAt(cb, file, +line, +col) },
       },
       all,
     ),

@@ -83,9 +83,7 @@ function fileDiagram(): HTMLElement {
                 'button',
                 {
                   class: 'linklike',
-                  on: {
-                    click: () => (e.file && e.file !== file ? openModule(cb, e.file) : editor.goTo(e.line!, e.column)),
-                  },
+                  on: { click: () => actions.openAt(cb, e.file ?? file, e.line!, e.column) },
                 },
                 `${e.file ?? file}:${e.line}:${e.column ?? 1}`,
               )
