@@ -7,7 +7,7 @@
 //   node web/build.mjs --dev     with source maps, not minified
 //   node web/build.mjs --watch   rebuild on change (implies --dev)
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,6 +59,11 @@ function report(result) {
 if (!existsSync(join(outdir, 'index.html'))) {
   console.error('web/dist/index.html is missing: it is part of the sources (git checkout web/dist/index.html)');
   process.exit(1);
+}
+// Start from index.html alone, so that nothing stale (a source map of a
+// --dev build) is embedded.
+for (const f of readdirSync(outdir)) {
+  if (f !== 'index.html') rmSync(join(outdir, f), { recursive: true, force: true });
 }
 if (watch) {
   const ctx = await esbuild.context({
