@@ -474,3 +474,14 @@ func TestFilesAndCodebases(t *testing.T) {
 	tb.waitJS("the codebase gone", `location.pathname === '/' && !document.querySelector('button[aria-label="Delete /e2e/derived"]')`, 5*time.Second)
 	tb.shot("16-codebases")
 }
+
+// The log panel folds down to its header, and the editor gets the room.
+func TestLogFold(t *testing.T) {
+	tb := newTab(t, 1280, 800)
+	tb.open("/")
+	before := eval[float64](tb, `document.querySelector('.center').getBoundingClientRect().height`)
+	tb.click(button("Hide the log"))
+	tb.waitJS("the log folded", fmt.Sprintf(`document.querySelector('.center').getBoundingClientRect().height > %v + 100 && document.querySelector('button[aria-label="Show the log"]')`, before), 3*time.Second)
+	tb.click(button("Show the log"))
+	tb.waitJS("the log back", fmt.Sprintf(`Math.abs(document.querySelector('.center').getBoundingClientRect().height - %v) < 2`, before), 3*time.Second)
+}

@@ -209,6 +209,20 @@ export function mountLog(el: HTMLElement) {
       'Clear',
     ),
   );
+  // Fold the panel down to its header (and back), remembered.
+  const app = document.getElementById('app')!;
+  const fold = h('button', { class: 'icon-btn', on: { click: () => setFolded(!app.classList.contains('log-folded')) } });
+  const setFolded = (folded: boolean) => {
+    app.classList.toggle('log-folded', folded);
+    fold.replaceChildren(icon(folded ? 'up' : 'down'));
+    fold.setAttribute('aria-label', folded ? 'Show the log' : 'Hide the log');
+    fold.title = folded ? 'Show the log' : 'Hide the log';
+    fold.setAttribute('aria-expanded', String(!folded));
+    localStorage.setItem('sluice.logFolded', folded ? '1' : '');
+    if (!folded && follow) scheduleScroll();
+  };
+  setFolded(localStorage.getItem('sluice.logFolded') === '1');
+  header.append(fold);
   el.append(header, lines);
   updateCount();
   let opened = false;
