@@ -151,6 +151,8 @@ function runningDiagrams(): HTMLElement {
 }
 
 function diagramTab(): HTMLElement[] {
+  // With no codebase open there is no module: show what runs.
+  if (!store.cb) return [h('h3', { class: 'panel-subtitle' }, 'Running program'), runningDiagrams()];
   const seg = (mode: 'file' | 'running', label: string) =>
     h(
       'button',
