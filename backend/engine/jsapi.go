@@ -154,6 +154,11 @@ func newJSAPI(w *Worker) *jsAPI {
 	console := rt.NewObject()
 	logf := func(level logging.Level) func(goja.FunctionCall) goja.Value {
 		return func(call goja.FunctionCall) goja.Value {
+			if w.ID > 0 && len(w.loading) > 0 {
+				// Every worker evaluates the modules; what their top-level
+				// code logs is said once, by worker 0.
+				return goja.Undefined()
+			}
 			parts := make([]string, len(call.Arguments))
 			for i, v := range call.Arguments {
 				parts[i] = w.display(v)
