@@ -875,61 +875,37 @@ func (d *Decoder) fillHeaders(hs Headers, s string) {
 	}
 }
 
-// newRequestHead allocates a head together with room for n header fields
-// (one allocation for up to 16 fields). The spare capacity belongs to the
-// head, so a few Headers.Add calls do not allocate either.
-func newRequestHead(n int) (*RequestHead, Headers) {
+// newHead allocates a head together with room for n header fields (one
+// allocation for up to 16 fields). The spare capacity belongs to the head,
+// so a few Headers.Add calls do not allocate either.
+func newHead[H RequestHead | ResponseHead](n int) (*H, Headers) {
 	switch {
 	case n == 0:
-		return new(RequestHead), nil
+		return new(H), nil
 	case n <= 4:
 		p := new(struct {
-			h RequestHead
+			h H
 			a [4]Header
 		})
 		return &p.h, p.a[:n]
 	case n <= 8:
 		p := new(struct {
-			h RequestHead
+			h H
 			a [8]Header
 		})
 		return &p.h, p.a[:n]
 	case n <= 16:
 		p := new(struct {
-			h RequestHead
+			h H
 			a [16]Header
 		})
 		return &p.h, p.a[:n]
 	}
-	return new(RequestHead), make(Headers, n)
+	return new(H), make(Headers, n)
 }
 
-// newResponseHead is newRequestHead for responses.
-func newResponseHead(n int) (*ResponseHead, Headers) {
-	switch {
-	case n == 0:
-		return new(ResponseHead), nil
-	case n <= 4:
-		p := new(struct {
-			h ResponseHead
-			a [4]Header
-		})
-		return &p.h, p.a[:n]
-	case n <= 8:
-		p := new(struct {
-			h ResponseHead
-			a [8]Header
-		})
-		return &p.h, p.a[:n]
-	case n <= 16:
-		p := new(struct {
-			h ResponseHead
-			a [16]Header
-		})
-		return &p.h, p.a[:n]
-	}
-	return new(ResponseHead), make(Headers, n)
-}
+func newRequestHead(n int) (*RequestHead, Headers)   { return newHead[RequestHead](n) }
+func newResponseHead(n int) (*ResponseHead, Headers) { return newHead[ResponseHead](n) }
 
 func (d *Decoder) parseRequest(head []byte) error {
 	// One private copy of the head: validated and lower-cased in place,

@@ -453,6 +453,19 @@ type working struct {
 	drafts map[string]draftRow
 }
 
+// editable is a codebase that may be changed, with its working tree.
+func editable(tx *sql.Tx, path string) (*codebaseRow, *working, error) {
+	c, err := writable(tx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := workingTree(tx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, w, nil
+}
+
 func workingTree(tx *sql.Tx, c *codebaseRow) (*working, error) {
 	w := &working{files: tree{}}
 	var err error
@@ -1030,11 +1043,7 @@ func (s *Store) WriteFile(path, file string, data []byte, ifMatch string) (strin
 	}
 	h := hashOf(data)
 	err = s.write(func(tx *sql.Tx) error {
-		c, err := writable(tx, path)
-		if err != nil {
-			return err
-		}
-		w, err := workingTree(tx, c)
+		c, w, err := editable(tx, path)
 		if err != nil {
 			return err
 		}
@@ -1080,11 +1089,7 @@ func (s *Store) ResetFile(path, file, ifMatch string) error {
 		return err
 	}
 	return s.write(func(tx *sql.Tx) error {
-		c, err := writable(tx, path)
-		if err != nil {
-			return err
-		}
-		w, err := workingTree(tx, c)
+		c, w, err := editable(tx, path)
 		if err != nil {
 			return err
 		}
@@ -1107,11 +1112,7 @@ func (s *Store) EraseFile(path, file, ifMatch string) error {
 		return err
 	}
 	return s.write(func(tx *sql.Tx) error {
-		c, err := writable(tx, path)
-		if err != nil {
-			return err
-		}
-		w, err := workingTree(tx, c)
+		c, w, err := editable(tx, path)
 		if err != nil {
 			return err
 		}
