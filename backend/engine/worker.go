@@ -39,6 +39,7 @@ type Worker struct {
 	deferredSpare []func()
 	ctx           *Context    // context of the script callback now running
 	reading       *netio.Conn // connection whose input is being processed
+	poller        *netio.Poller
 	api           *jsAPI
 	modules       []*Module
 	byPath        map[string]*Module
@@ -182,6 +183,31 @@ func (w *Worker) After(d time.Duration, fn func()) (cancel func()) {
 		})
 	})
 	return func() { cancelled = true; t.Stop() }
+}
+
+// Exec runs fn on the worker and waits until it and the turn's deferred
+// work are done (netio.Executor): the worker's epoll loop enters the worker
+// this way, so the sockets it reads are handled on its goroutine with no
+// hand-off. It must not be called from a task on the same worker.
+func (w *Worker) Exec(fn func()) {
+	w.run.Lock()
+	w.runTask(fn)
+	w.drain()
+	w.run.Unlock()
+	w.qmu.Lock()
+	empty := len(w.queue) == 0
+	w.qmu.Unlock()
+	if !empty {
+		w.pump()
+	}
+}
+
+// NetPoller returns the worker's epoll loop (netio.Executor). Worker only.
+func (w *Worker) NetPoller() *netio.Poller {
+	if w.poller == nil {
+		w.poller = netio.NewPoller(w)
+	}
+	return w.poller
 }
 
 // watch interrupts a script callback that has run longer than budget.

@@ -1,9 +1,14 @@
-// Package netio moves bytes between sockets and workers. A Conn reads on its
-// own goroutine and hands what it read to the worker that owns it through
-// Loop.Post; writes happen on the worker, are buffered, and are flushed at the
-// end of the worker's turn with a non-blocking write, so a slow peer never
-// stalls the worker: what the kernel does not take is finished by a flusher
-// goroutine.
+// Package netio moves bytes between sockets and workers. Writes happen on
+// the worker, are buffered, and are flushed at the end of the worker's turn
+// with a non-blocking write, so a slow peer never stalls the worker.
+//
+// On Linux a TCP connection belongs to its worker's epoll loop (Poller):
+// the loop's goroutine reads every ready socket inside the worker and hands
+// each read to its handler at once, and output the kernel does not take at
+// once waits for the socket to become writable. Elsewhere (and with
+// SLUICE_NETPOLL=go, or on a Loop that is not an Executor) a Conn reads on
+// its own goroutine and hands what it read to the worker through Loop.Post,
+// and a flusher goroutine finishes writes the kernel did not take.
 package netio
 
 import (
@@ -30,6 +35,22 @@ type Loop interface {
 	Reading() *Conn
 	SetReading(c *Conn)
 }
+
+// Executor is a Loop that can be entered synchronously; connections on such
+// a loop are driven by its Poller where the platform has one.
+type Executor interface {
+	Loop
+	// Exec runs fn on the worker and waits for it, with the turn's deferred
+	// work. Never called from a task on the same worker.
+	Exec(fn func())
+	// NetPoller returns the worker's Poller (made with NewPoller once).
+	// Worker only.
+	NetPoller() *Poller
+}
+
+// pollDisabled turns the epoll loop off (SLUICE_NETPOLL=go), to compare the
+// two or to work around a problem with it.
+var pollDisabled = os.Getenv("SLUICE_NETPOLL") == "go"
 
 // Backpressure. A connection whose output backs up (the peer reads slower
 // than the data arrives) holds back the connection whose input produced the
@@ -99,6 +120,26 @@ type Conn struct {
 	lastIO   atomic.Int64
 	closedBy atomic.Bool
 
+	// Poll mode: the worker's Poller drives the socket. Worker only.
+	poller    *Poller
+	fd        int
+	slot      int32
+	started   bool
+	readable  bool // input may be waiting: an edge was seen and not drained
+	rdhup     bool // the peer's end (or an error) was signalled: read until read says so
+	inMore    bool // on the poller's list to read again next turn
+	wrDone    bool // output was shut down after a graceful end
+	fdClosed  bool
+	pendOff   int // bytes of pending already written
+	hasHeld   atomic.Bool
+	timer     *time.Timer
+	timeoutFn func()
+	resumeFn  func()
+	lastRead  int64
+	lastWrite int64
+	raddr     net.Addr
+	laddr     net.Addr
+
 	BytesIn, BytesOut atomic.Int64
 
 	// Meter, when set before Start, is told of every byte moved.
@@ -115,30 +156,50 @@ type Meter interface {
 
 // NewConn wraps nc. Call Start to begin reading.
 func NewConn(nc net.Conn, loop Loop, h Handler, opt Options) *Conn {
-	c := &Conn{nc: nc, loop: loop, h: h, opt: opt, resume: make(chan struct{}, 1)}
+	c := &Conn{nc: nc, loop: loop, h: h, opt: opt, slot: -1, fd: -1}
 	if opt.ReadLimit <= 0 {
 		c.opt.ReadLimit = 1 << 20
 	}
+	c.flushFn = c.flush
+	c.lastIO.Store(time.Now().UnixNano())
+	if ex, ok := loop.(Executor); ok && pollSupported && !pollDisabled {
+		if tc, ok := nc.(*net.TCPConn); ok {
+			if fd, err := detach(tc); err == nil {
+				c.poller, c.fd = ex.NetPoller(), fd
+				c.raddr, c.laddr = nc.RemoteAddr(), nc.LocalAddr()
+				nc.Close()
+				c.resumeFn = c.resumeRead
+				return c
+			}
+		}
+	}
+	c.resume = make(chan struct{}, 1)
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
 		}
 	}
-	c.flushFn = c.flush
 	c.writeFn = c.rawWrite
 	c.readFn = c.deliver
-	c.lastIO.Store(time.Now().UnixNano())
 	return c
 }
 
-// NetConn returns the wrapped connection.
+// NetConn returns the wrapped connection. In poll mode it has been closed:
+// the Conn owns a duplicate of its descriptor.
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // SetHandler replaces the handler; call before Start.
 func (c *Conn) SetHandler(h Handler) { c.h = h }
 
-// Start begins reading on a new goroutine.
-func (c *Conn) Start() { go c.readLoop() }
+// Start begins reading: on the worker's Poller, or on a new goroutine.
+// Worker only.
+func (c *Conn) Start() {
+	if c.poller != nil {
+		c.startPoll()
+		return
+	}
+	go c.readLoop()
+}
 
 // Reads go into an arena: each read fills the arena's free tail and hands
 // exactly the bytes read to the worker, so reading copies nothing and
@@ -232,6 +293,12 @@ func (c *Conn) waitReadable() {
 }
 
 func (c *Conn) wake() {
+	if c.poller != nil {
+		if c.holds.Load() <= 0 {
+			c.loop.Post(c.resumeFn)
+		}
+		return
+	}
 	select {
 	case c.resume <- struct{}{}:
 	default:
@@ -259,6 +326,7 @@ func (c *Conn) queue(n int) {
 		}
 	}
 	c.held = append(c.held, src)
+	c.hasHeld.Store(true)
 	src.holds.Add(1)
 }
 
@@ -274,9 +342,16 @@ func (c *Conn) sent(n int) {
 func (c *Conn) releaseHeld() {
 	for _, h := range c.held {
 		h.holds.Add(-1)
-		h.wake()
+		if h.poller != nil && c.poller == nil {
+			// A flusher goroutine holding c.mu must not run h's reads
+			// inline: they may write to c.
+			go h.wake()
+		} else {
+			h.wake()
+		}
 	}
 	c.held = nil
+	c.hasHeld.Store(false)
 }
 
 // Queued is how many bytes of output wait to be sent.
@@ -405,6 +480,10 @@ func (c *Conn) End() {
 
 // Close closes the connection at once, dropping unsent output.
 func (c *Conn) Close() {
+	if c.poller != nil {
+		c.closePoll()
+		return
+	}
 	c.ending = true
 	c.out = nil
 	c.mu.Lock()
@@ -417,6 +496,10 @@ func (c *Conn) Close() {
 }
 
 func (c *Conn) flush() {
+	if c.poller != nil {
+		c.flushPoll()
+		return
+	}
 	c.scheduled = false
 	out := c.out
 	// Whatever happens to out below, its bytes are written or copied
@@ -547,8 +630,19 @@ func (c *Conn) shutdown() {
 }
 
 // Addr strings for scripts.
-func (c *Conn) RemoteAddr() (string, int) { return splitAddr(c.nc.RemoteAddr()) }
-func (c *Conn) LocalAddr() (string, int)  { return splitAddr(c.nc.LocalAddr()) }
+func (c *Conn) RemoteAddr() (string, int) {
+	if c.raddr != nil {
+		return splitAddr(c.raddr)
+	}
+	return splitAddr(c.nc.RemoteAddr())
+}
+
+func (c *Conn) LocalAddr() (string, int) {
+	if c.laddr != nil {
+		return splitAddr(c.laddr)
+	}
+	return splitAddr(c.nc.LocalAddr())
+}
 
 func splitAddr(a net.Addr) (string, int) {
 	if ta, ok := a.(*net.TCPAddr); ok {

@@ -88,46 +88,46 @@ func pair(t *testing.T) (server, client net.Conn) {
 
 // A receiver that does not read holds the sender back: the relay stops
 // reading instead of buffering everything, and once the receiver reads,
-// every byte arrives intact.
+// every byte arrives intact. Both ways of driving a socket are checked.
 func TestBackpressureHoldsTheSourceBack(t *testing.T) {
-	loop := newTestLoop(t)
-	inSrv, inCli := pair(t)   // producer -> relay
-	outSrv, outCli := pair(t) // relay -> slow consumer
-	var out *Conn
-	r := &relay{to: &out, done: make(chan struct{})}
-	in := NewConn(inSrv, loop, r, Options{})
-	out = NewConn(outSrv, loop, sink{}, Options{})
-	in.Start()
-	out.Start()
+	forEachMode(t, func(t *testing.T, loop Loop) {
+		inSrv, inCli := pair(t)   // producer -> relay
+		outSrv, outCli := pair(t) // relay -> slow consumer
+		var out *Conn
+		r := &relay{to: &out, done: make(chan struct{})}
+		in := NewConn(inSrv, loop, r, Options{})
+		out = NewConn(outSrv, loop, sink{}, Options{})
+		start(loop, in, out)
 
-	const total = 64 << 20
-	payload := make([]byte, total)
-	for i := range payload {
-		payload[i] = byte(i * 7)
-	}
-	want := sha256.Sum256(payload)
-	go func() {
-		inCli.Write(payload)
-		inCli.(*net.TCPConn).CloseWrite()
-	}()
+		const total = 64 << 20
+		payload := make([]byte, total)
+		for i := range payload {
+			payload[i] = byte(i * 7)
+		}
+		want := sha256.Sum256(payload)
+		go func() {
+			inCli.Write(payload)
+			inCli.(*net.TCPConn).CloseWrite()
+		}()
 
-	// Nobody reads outCli for a while: the relay must stop reading.
-	time.Sleep(700 * time.Millisecond)
-	read := in.BytesIn.Load()
-	if read >= total/2 {
-		t.Fatalf("the relay read %d of %d bytes while its output was stuck: no backpressure", read, total)
-	}
-	if q := out.Queued(); q > 8<<20 {
-		t.Fatalf("%d bytes queued in memory for a stuck receiver", q)
-	}
+		// Nobody reads outCli for a while: the relay must stop reading.
+		time.Sleep(700 * time.Millisecond)
+		read := in.BytesIn.Load()
+		if read >= total/2 {
+			t.Fatalf("the relay read %d of %d bytes while its output was stuck: no backpressure", read, total)
+		}
+		if q := out.Queued(); q > 8<<20 {
+			t.Fatalf("%d bytes queued in memory for a stuck receiver", q)
+		}
 
-	got, err := io.ReadAll(&deadlineReader{outCli, 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != total || sha256.Sum256(got) != want {
-		t.Fatalf("received %d bytes (want %d), intact=%v", len(got), total, bytes.Equal(got, payload))
-	}
+		got, err := io.ReadAll(&deadlineReader{outCli, 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != total || sha256.Sum256(got) != want {
+			t.Fatalf("received %d bytes (want %d), intact=%v", len(got), total, bytes.Equal(got, payload))
+		}
+	})
 }
 
 type deadlineReader struct {
