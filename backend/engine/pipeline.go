@@ -119,6 +119,7 @@ type Pipeline struct {
 	head    event.Target
 	out     event.Target
 	active  bool
+	resetFn func() // p.reset, made once
 }
 
 // pipeOut is the pipeline's tail: it forwards to whatever output the
@@ -126,6 +127,13 @@ type Pipeline struct {
 type pipeOut Pipeline
 
 func (o *pipeOut) OnEvent(e event.Event) { o.out.OnEvent(e) }
+
+// CopiesData passes the question on to the pipeline's output (event.Copier).
+func (o *pipeOut) CopiesData() bool { return o.out != nil && event.Copies(o.out) }
+
+// CopiesData reports whether the pipeline's first filter copies the Data it
+// is given (event.Copier).
+func (p *Pipeline) CopiesData() bool { return p.active && event.Copies(p.head) }
 
 // Instantiate returns a pipeline of l running in ctx and sending its output
 // to out. Worker only.
@@ -136,6 +144,7 @@ func (l *Layout) Instantiate(ctx *Context, out event.Target) *Pipeline {
 		l.pool = l.pool[:n-1]
 	} else {
 		p = &Pipeline{Layout: l, W: ctx.w}
+		p.resetFn = p.reset
 		p.filters = make([]Filter, len(l.configs))
 		var next event.Target = (*pipeOut)(p)
 		for i := len(l.configs) - 1; i >= 0; i-- {
@@ -184,16 +193,19 @@ func (p *Pipeline) Release() {
 	p.active = false
 	p.W.Pipelines.Add(-1)
 	p.Layout.gauge.End()
-	p.W.Defer(func() {
-		for _, f := range p.filters {
-			f.Reset()
-		}
-		p.Context = nil
-		p.out = nil
-		if len(p.Layout.pool) < 1024 {
-			p.Layout.pool = append(p.Layout.pool, p)
-		}
-	})
+	p.W.Defer(p.resetFn)
+}
+
+// reset readies a released pipeline for reuse and pools it.
+func (p *Pipeline) reset() {
+	for _, f := range p.filters {
+		f.Reset()
+	}
+	p.Context = nil
+	p.out = nil
+	if len(p.Layout.pool) < 1024 {
+		p.Layout.pool = append(p.Layout.pool, p)
+	}
 }
 
 // Sub instantiates a sub-pipeline. clone gives it a copy of p's context

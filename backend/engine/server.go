@@ -180,6 +180,7 @@ func (l *listener) accept() {
 // inbound joins an accepted connection and its root pipeline.
 type inbound struct {
 	c      *netio.Conn
+	in     event.Data // reused for each read when the pipeline copies
 	m      *metrics.Inbound
 	p      *Pipeline
 	l      *listener
@@ -221,10 +222,22 @@ func (w *Worker) layoutLike(l *Layout) *Layout {
 }
 
 func (ib *inbound) OnRead(b []byte) {
-	if !ib.closed {
-		ib.p.OnEvent(event.NewData(b))
+	if ib.closed {
+		return
 	}
+	if ib.p.CopiesData() {
+		ib.in.Clear()
+		ib.in.Push(b)
+		ib.p.OnEvent(&ib.in)
+		ib.in.Clear()
+		return
+	}
+	ib.p.OnEvent(event.NewData(b))
 }
+
+// CopiesData: the connection copies what it is given into its output
+// buffer (event.Copier).
+func (ib *inbound) CopiesData() bool { return true }
 
 func (ib *inbound) OnClosed(code event.ErrorCode) {
 	if ib.closed {

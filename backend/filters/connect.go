@@ -102,7 +102,12 @@ type connect struct {
 	buffered int
 	inEnded  bool
 	done     bool
+	in       event.Data // reused for each read when the next target copies
 }
+
+// CopiesData: once connected, what is written is copied into the
+// connection's output buffer (event.Copier).
+func (f *connect) CopiesData() bool { return f.conn != nil && !f.done }
 
 // connSession ties callbacks from one dial to the filter state that
 // started it, so a late callback after Reset is ignored.
@@ -214,9 +219,17 @@ func (f *connect) connected(s *connSession, nc net.Conn, err error) {
 type connHandler struct{ s *connSession }
 
 func (h *connHandler) OnRead(b []byte) {
-	if !h.s.dead {
-		h.s.f.next.OnEvent(event.NewData(b))
+	if h.s.dead {
+		return
 	}
+	f := h.s.f
+	if event.Copies(f.next) {
+		f.in.Push(b)
+		f.next.OnEvent(&f.in)
+		f.in.Clear()
+		return
+	}
+	f.next.OnEvent(event.NewData(b))
 }
 
 func (h *connHandler) OnClosed(code event.ErrorCode) {
@@ -257,5 +270,6 @@ func (f *connect) Reset() {
 	if f.conn != nil {
 		f.conn.Close()
 	}
+	f.in.Clear()
 	*f = connect{c: f.c, p: f.p, next: f.next}
 }

@@ -136,6 +136,86 @@ type httpServer struct {
 	sniffed bool      // the first bytes were looked at for the HTTP/2 preface
 	pre     []byte    // first bytes held while they may be the preface
 	h2      *h2Server // the connection speaks HTTP/2
+
+	// Reuse on the hot path: the Data sent to a next target that copies
+	// it, and exchanges whose request and response are both over (put back
+	// at the end of the turn, when their sub-pipelines are reset too).
+	out       event.Data
+	outBusy   bool
+	free      []*exchange
+	retired   []*exchange
+	recycling bool
+	recycleFn func()
+}
+
+// CopiesData: requests are decoded into copies, except through a tunnel
+// (event.Copier).
+func (s *httpServer) CopiesData() bool { return s.tunnel == nil }
+
+// emit sends b on. b is s.buf or another buffer the server reuses: a next
+// target that copies gets it as it is, any other a copy.
+func (s *httpServer) emit(b []byte) {
+	if !s.outBusy && event.Copies(s.next) {
+		s.outBusy = true
+		s.out.Push(b)
+		s.next.OnEvent(&s.out)
+		s.out.Clear()
+		s.outBusy = false
+		return
+	}
+	s.next.OnEvent(event.NewData(append([]byte(nil), b...)))
+}
+
+// emitShared sends bytes that are never modified (a constant response).
+func (s *httpServer) emitShared(b []byte) {
+	if !s.outBusy && event.Copies(s.next) {
+		s.emit(b)
+		return
+	}
+	s.next.OnEvent(event.NewData(b))
+}
+
+// newExchange returns a cleared exchange, reused when one is free.
+func (s *httpServer) newExchange() *exchange {
+	if n := len(s.free); n > 0 {
+		x := s.free[n-1]
+		s.free[n-1] = nil
+		s.free = s.free[:n-1]
+		x.s = s
+		return x
+	}
+	return &exchange{s: s}
+}
+
+// retire hands x back for reuse once the turn is over, if nothing can
+// reach it any more: a constant response's exchange, or a demuxed one
+// whose sub-pipeline has been released. An exchange whose request went to
+// a script function is left to the collector (the script may hold on to
+// what it was given).
+func (s *httpServer) retire(x *exchange) {
+	if !x.reusable || x.sub != nil || x.counted || x == s.cur || x == s.tunnel || !x.reqEnded || !x.respEnded {
+		return
+	}
+	s.retired = append(s.retired, x)
+	if !s.recycling {
+		s.recycling = true
+		if s.recycleFn == nil {
+			s.recycleFn = s.recycle
+		}
+		s.p.W.Defer(s.recycleFn)
+	}
+}
+
+func (s *httpServer) recycle() {
+	s.recycling = false
+	for i, x := range s.retired {
+		s.retired[i] = nil
+		*x = exchange{}
+		if len(s.free) < 16 {
+			s.free = append(s.free, x)
+		}
+	}
+	s.retired = s.retired[:0]
 }
 
 // pastLast reports that the request after which the connection ends has
@@ -163,6 +243,7 @@ type exchange struct {
 	failed    event.ErrorCode
 	counted   bool
 	static    bool // answered by serveHTTP's constant Message
+	reusable  bool // may be retired for reuse (see retire)
 }
 
 // staticHead marks an exchange answered by a constant Message.
@@ -265,7 +346,8 @@ func (s *httpServer) OnMessageStart(head any) {
 		return // see pastLast
 	}
 	req := head.(*http1.RequestHead)
-	x := &exchange{s: s, req: req, keepAlive: req.KeepAlive(), noBody: req.Method == "HEAD"}
+	x := s.newExchange()
+	x.req, x.keepAlive, x.noBody = req, req.KeepAlive(), req.Method == "HEAD"
 	s.lastReq = !x.keepAlive
 	s.queue = append(s.queue, x)
 	s.cur = x
@@ -273,16 +355,19 @@ func (s *httpServer) OnMessageStart(head any) {
 	s.p.W.Program.Inflight.Add(1)
 	if req.ExpectContinue() {
 		if len(s.queue) == 1 {
-			s.next.OnEvent(event.NewData([]byte(continueLine)))
+			s.emitShared(continueBytes)
 		} else {
 			x.expect100 = true // sent when the responses before it are out
 		}
 	}
 	if s.demux != nil {
+		x.reusable = true
 		x.sub = s.p.Sub(s.demux.ref, true, x)
 		x.sub.OnEvent(&event.MessageStart{Head: req})
-	} else {
+	} else if s.serve.handler.IsFunc() {
 		x.body = &event.Data{}
+	} else {
+		x.reusable = true // a constant response: the body is not needed
 	}
 }
 
@@ -369,7 +454,7 @@ func (x *exchange) OnEvent(e event.Event) {
 			switch {
 			case x.chunked:
 				s.buf = http1.AppendChunk(s.buf[:0], e.Bytes())
-				s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+				s.emit(s.buf)
 			case x.raw:
 				s.next.OnEvent(event.NewData(e.Bytes()))
 			}
@@ -444,7 +529,7 @@ func (s *httpServer) startStreaming(x *exchange) {
 		x.rbody.Clear()
 	}
 	x.sent = true
-	s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+	s.emit(s.buf)
 }
 
 // flush writes out every finished response at the front of the queue.
@@ -460,7 +545,7 @@ func (s *httpServer) flush() {
 		if x.expect100 {
 			x.expect100 = false
 			if !x.reqEnded && x.head == nil {
-				s.next.OnEvent(event.NewData([]byte(continueLine)))
+				s.emitShared(continueBytes)
 			}
 		}
 		if !x.respEnded {
@@ -470,8 +555,9 @@ func (s *httpServer) flush() {
 			return
 		}
 		s.writeResponse(x)
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
+		n := copy(s.queue, s.queue[1:])
+		s.queue[n] = nil
+		s.queue = s.queue[:n]
 		if x.counted {
 			x.counted = false
 			s.p.W.Program.Inflight.Add(-1)
@@ -484,6 +570,7 @@ func (s *httpServer) flush() {
 			s.dec.StartTunnel()
 			return
 		}
+		s.retire(x)
 		if s.closing {
 			s.finish()
 			return
@@ -514,13 +601,13 @@ func (s *httpServer) writeResponse(x *exchange) {
 				s.buf = s.buf[:0]
 			}
 			s.buf = http1.AppendLastChunk(s.buf)
-			s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+			s.emit(s.buf)
 		}
 		return
 	}
 	if x.static {
 		if b, ok := s.serve.staticResponse(w, x); ok {
-			s.next.OnEvent(event.NewData(b))
+			s.emitShared(b)
 			return
 		}
 		head, body, _ := engine.AsMessage(s.serve.handler.Const)
@@ -544,7 +631,7 @@ func (s *httpServer) writeResponse(x *exchange) {
 			s.buf = http1.AppendResponseHead(s.buf[:0], head, -1, false)
 			s.buf = http1.AppendChunk(s.buf, x.rbody.Bytes())
 		}
-		s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+		s.emit(s.buf)
 		return
 	}
 	ka := x.keepAlive && x.failed == event.NoError && !s.closing && !s.inEnded && !headerSaysClose(head.Headers)
@@ -564,7 +651,7 @@ func (s *httpServer) writeResponse(x *exchange) {
 		s.buf = http1.AppendResponseHead(s.buf[:0], head, x.rbody.Size(), ka)
 		s.buf = x.rbody.AppendTo(s.buf)
 	}
-	s.next.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+	s.emit(s.buf)
 }
 
 func (s *httpServer) finish() {
@@ -662,6 +749,8 @@ func (c *serveConfig) staticResponse(w *engine.Worker, x *exchange) ([]byte, boo
 }
 
 const continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
+
+var continueBytes = []byte(continueLine)
 
 func headerSaysClose(hs http1.Headers) bool { return hs.HasToken("connection", "close") }
 

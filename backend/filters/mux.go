@@ -207,17 +207,24 @@ type muxSession struct {
 	users   int
 	closed  bool
 	retired bool // the upstream said it closes the connection: no new requests
-	idle    func()
-	buf     []byte
+	// Idle close: one timer per session, armed when the session first
+	// goes idle and re-armed from its own callback, so a session that is
+	// busy and idle in turn (one request at a time) costs no timer work
+	// per request.
+	idling    bool
+	idleAt    int64 // UnixNano when the session last went idle
+	idleTimer *time.Timer
+	idleArmed bool
+	idleFn    func()
+	buf       []byte
+	out       event.Data // sent to a connection that copies it
+	outBusy   bool
 	interim bool // the response being decoded is a 1xx interim one
 	h2      *h2Client
 }
 
 func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {
-	if s.idle != nil {
-		s.idle()
-		s.idle = nil
-	}
+	s.idling = false
 	if s.h2 != nil {
 		s.h2.request(m, head, body)
 		return
@@ -227,8 +234,19 @@ func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {
 	head = hopByHopless(head)
 	s.buf = http1.AppendRequestHead(s.buf[:0], head, body.Size())
 	s.buf = body.AppendTo(s.buf)
+	if !s.outBusy && s.sub.CopiesData() {
+		s.outBusy = true
+		s.out.Push(s.buf)
+		s.sub.OnEvent(&s.out)
+		s.out.Clear()
+		s.outBusy = false
+		return
+	}
 	s.sub.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
 }
+
+// CopiesData: responses are decoded into copies (event.Copier).
+func (s *muxSession) CopiesData() bool { return true }
 
 func (s *muxSession) forget(m *mux) {
 	if s.h2 != nil {
@@ -244,19 +262,53 @@ func (s *muxSession) forget(m *mux) {
 }
 
 func (s *muxSession) maybeIdle() {
-	if s.closed || s.users > 0 || len(s.waiting) > 0 || s.idle != nil || s.h2 != nil && s.h2.busy() {
+	if s.closed || s.users > 0 || len(s.waiting) > 0 || s.idling || s.h2 != nil && s.h2.busy() {
 		return
 	}
 	if s.c.private {
 		s.close()
 		return
 	}
-	s.idle = s.w.After(s.c.maxIdle, func() {
-		s.idle = nil
-		if s.users == 0 && len(s.waiting) == 0 && (s.h2 == nil || !s.h2.busy()) {
-			s.close()
-		}
-	})
+	s.idling = true
+	s.idleAt = time.Now().UnixNano()
+	if s.idleArmed {
+		return
+	}
+	s.idleArmed = true
+	if s.idleTimer == nil {
+		s.idleFn = s.idleCheck
+		s.idleTimer = time.AfterFunc(s.c.maxIdle, func() { s.w.Post(s.idleFn) })
+	} else {
+		s.idleTimer.Reset(s.c.maxIdle)
+	}
+}
+
+// idleCheck runs when the idle timer fires: it closes a session idle for
+// maxIdle, and otherwise waits for the rest of the time it has left.
+func (s *muxSession) idleCheck() {
+	s.idleArmed = false
+	if s.closed || !s.idling {
+		return
+	}
+	if s.users > 0 || len(s.waiting) > 0 || s.h2 != nil && s.h2.busy() {
+		s.idling = false
+		return
+	}
+	left := s.c.maxIdle - time.Duration(time.Now().UnixNano()-s.idleAt)
+	if left <= 0 {
+		s.close()
+		return
+	}
+	s.idleArmed = true
+	s.idleTimer.Reset(left)
+}
+
+func (s *muxSession) stopIdle() {
+	s.idling = false
+	if s.idleTimer != nil {
+		s.idleTimer.Stop()
+		s.idleArmed = false
+	}
 }
 
 func (s *muxSession) close() {
@@ -267,10 +319,7 @@ func (s *muxSession) close() {
 	if s.c.sessions[s.key] == s {
 		delete(s.c.sessions, s.key)
 	}
-	if s.idle != nil {
-		s.idle()
-		s.idle = nil
-	}
+	s.stopIdle()
 	s.sub.OnEvent(event.NewStreamEnd(event.NoError))
 	s.sub.Release()
 }
@@ -325,10 +374,7 @@ func (s *muxSession) fail(code event.ErrorCode) {
 		s.h2.fail(code)
 	}
 	if !wasClosed {
-		if s.idle != nil {
-			s.idle()
-			s.idle = nil
-		}
+		s.stopIdle()
 		s.sub.Release()
 	}
 }
@@ -415,8 +461,9 @@ func (s *muxSession) OnMessageEnd() {
 		return
 	}
 	m := s.waiting[0]
-	s.waiting[0] = nil
-	s.waiting = s.waiting[1:]
+	n := copy(s.waiting, s.waiting[1:])
+	s.waiting[n] = nil
+	s.waiting = s.waiting[:n]
 	if m != nil {
 		m.waiting--
 		m.next.OnEvent(event.End())

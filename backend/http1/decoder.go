@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // Handler receives the events of a decoded message stream.
@@ -116,6 +117,13 @@ type Decoder struct {
 	// head parsing scratch (reused)
 	sbuf  []byte
 	spans []span
+
+	// Where heads are made: strings are cut from an append-only arena
+	// (bytes once handed out are never written again) and heads come in
+	// small batches, so a request head costs a fraction of an allocation.
+	strs     []byte
+	reqSlab  []reqSlot
+	respSlab []respSlot
 
 	// body
 	remain int64 // bytes left in the content-length body or chunk
@@ -904,7 +912,59 @@ func newHead[H RequestHead | ResponseHead](n int) (*H, Headers) {
 	return new(H), make(Headers, n)
 }
 
-func newRequestHead(n int) (*RequestHead, Headers)   { return newHead[RequestHead](n) }
+func newRequestHead(n int) (*RequestHead, Headers) { return newHead[RequestHead](n) }
+
+type reqSlot struct {
+	h RequestHead
+	a [8]Header
+}
+
+type respSlot struct {
+	h ResponseHead
+	a [8]Header
+}
+
+const slabSize = 4
+
+func (d *Decoder) requestHead(n int) (*RequestHead, Headers) {
+	if n > len(reqSlot{}.a) {
+		return newRequestHead(n)
+	}
+	if len(d.reqSlab) == 0 {
+		d.reqSlab = make([]reqSlot, slabSize)
+	}
+	p := &d.reqSlab[0]
+	d.reqSlab = d.reqSlab[1:]
+	return &p.h, p.a[:n]
+}
+
+func (d *Decoder) responseHead(n int) (*ResponseHead, Headers) {
+	if n > len(respSlot{}.a) {
+		return newResponseHead(n)
+	}
+	if len(d.respSlab) == 0 {
+		d.respSlab = make([]respSlot, slabSize)
+	}
+	p := &d.respSlab[0]
+	d.respSlab = d.respSlab[1:]
+	return &p.h, p.a[:n]
+}
+
+// intern returns b as a string cut from the decoder's string arena.
+func (d *Decoder) intern(b []byte) string {
+	if len(b) > strArenaSize/4 {
+		return string(b)
+	}
+	if cap(d.strs)-len(d.strs) < len(b) {
+		d.strs = make([]byte, 0, strArenaSize)
+	}
+	i := len(d.strs)
+	d.strs = append(d.strs, b...)
+	return unsafe.String(unsafe.SliceData(d.strs[i:]), len(b))
+}
+
+const strArenaSize = 4 << 10
+
 func newResponseHead(n int) (*ResponseHead, Headers) { return newHead[ResponseHead](n) }
 
 func (d *Decoder) parseRequest(head []byte) error {
@@ -972,8 +1032,8 @@ func (d *Decoder) parseRequest(head []byte) error {
 		return d.fail(413, "body too large")
 	}
 
-	s := string(buf)
-	h, hs := newRequestHead(len(d.spans))
+	s := d.intern(buf)
+	h, hs := d.requestHead(len(d.spans))
 	d.fillHeaders(hs, s)
 	*h = RequestHead{
 		Method:   s[:me],
@@ -1061,8 +1121,8 @@ func (d *Decoder) parseResponse(head []byte) error {
 		return d.fail(413, "body too large")
 	}
 
-	s := string(buf)
-	h, hs := newResponseHead(len(d.spans))
+	s := d.intern(buf)
+	h, hs := d.responseHead(len(d.spans))
 	d.fillHeaders(hs, s)
 	*h = ResponseHead{
 		Protocol:   proto,

@@ -46,7 +46,7 @@ func main() {
 	flag.StringVar(&o.Sluice, "sluice", "bin/sluice", "sluice binary")
 	flag.StringVar(&o.Nginx, "nginx", "nginx", "nginx binary")
 	flag.StringVar(&o.Wrk, "wrk", "wrk", "wrk binary")
-	flag.StringVar(&o.PipyFlags, "pipy-flags", "--threads=1", "flags passed to Pipy after the script")
+	flag.StringVar(&o.PipyFlags, "pipy-flags", "", "flags passed to Pipy after the script (Pipy runs one thread unless told otherwise)")
 	upstream := flag.String("upstream", "", "internal: only serve the benchmark upstream on this address")
 	flag.Parse()
 	o.Pipy = os.Getenv("PIPY")
