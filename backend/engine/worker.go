@@ -40,6 +40,10 @@ type Worker struct {
 	ctx           *Context    // context of the script callback now running
 	reading       *netio.Conn // connection whose input is being processed
 	poller        *netio.Poller
+	execFn        func()        // what Exec runs now
+	execInJS      goja.Callable // a script function that calls execNative
+	execNative    goja.Value    // runs execFn
+	execWrapped   func()        // w.execInScript, made once
 	api           *jsAPI
 	modules       []*Module
 	byPath        map[string]*Module
@@ -191,7 +195,12 @@ func (w *Worker) After(d time.Duration, fn func()) (cancel func()) {
 // hand-off. It must not be called from a task on the same worker.
 func (w *Worker) Exec(fn func()) {
 	w.run.Lock()
-	w.runTask(fn)
+	w.execFn = fn
+	if w.execWrapped == nil {
+		w.execWrapped = w.execInScript
+	}
+	w.runTask(w.execWrapped)
+	w.execFn = nil
 	w.drain()
 	w.run.Unlock()
 	w.qmu.Lock()
@@ -199,6 +208,34 @@ func (w *Worker) Exec(fn func()) {
 	w.qmu.Unlock()
 	if !empty {
 		w.pump()
+	}
+}
+
+// execInScript runs execFn inside one call of a script function. goja
+// drops its value stack whenever control leaves the runtime, so each
+// top-level call reallocates it; callbacks made from inside a call are
+// nested and reuse it. A batch of reads that runs many callbacks (one per
+// request) thus costs one stack instead of one per callback. Errors and
+// interrupts in the callbacks are still reported by each nested call.
+func (w *Worker) execInScript() {
+	if w.execInJS == nil {
+		v, err := w.rt.RunString("(function (run) { run() })")
+		fn, ok := goja.AssertFunction(v)
+		if err != nil || !ok {
+			w.execFn()
+			return
+		}
+		w.execInJS = fn
+		w.execNative = w.rt.ToValue(func(goja.FunctionCall) goja.Value {
+			w.execFn()
+			return goja.Undefined()
+		})
+	}
+	if _, err := w.execInJS(goja.Undefined(), w.execNative); err != nil {
+		// A Go panic passes through as itself, and script errors are
+		// reported by the nested calls; this is an interrupt that came
+		// between them.
+		logging.Debugf("[worker %d] %v", w.ID, err)
 	}
 }
 

@@ -219,8 +219,8 @@ type muxSession struct {
 	buf       []byte
 	out       event.Data // sent to a connection that copies it
 	outBusy   bool
-	interim bool // the response being decoded is a 1xx interim one
-	h2      *h2Client
+	interim   bool // the response being decoded is a 1xx interim one
+	h2        *h2Client
 }
 
 func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {

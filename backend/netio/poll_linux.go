@@ -106,7 +106,7 @@ func (p *Poller) loopRun(r *pollRun) {
 func (p *Poller) process() {
 	r := p.run
 	p.inProcess = true
-	defer func() { p.inProcess = false }()
+	var crash any
 	for i := 0; i < r.n; i++ {
 		ev := &r.events[i]
 		if ev.Fd == wakeSlot {
@@ -119,16 +119,8 @@ func (p *Poller) process() {
 		if c == nil || p.gens[slot] != uint32(ev.Pad) {
 			continue
 		}
-		e := ev.Events
-		if e&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 && c.pendingLen() > 0 {
-			c.onWritable()
-		}
-		if e&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
-			if e&(syscall.EPOLLRDHUP|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
-				c.rdhup = true
-			}
-			c.readable = true
-			c.readPoll()
+		if x := p.dispatch(c, ev.Events); x != nil && crash == nil {
+			crash = x
 		}
 	}
 	r.n = 0
@@ -139,10 +131,13 @@ func (p *Poller) process() {
 		for i, c := range more {
 			more[i] = nil
 			c.inMore = false
-			c.readPoll()
+			if x := p.dispatch(c, 0); x != nil && crash == nil {
+				crash = x
+			}
 		}
 		p.moreSpare = more[:0]
 	}
+	p.inProcess = false
 	switch {
 	case len(p.more) > 0:
 		r.timeout = 0
@@ -155,6 +150,34 @@ func (p *Poller) process() {
 			p.run = nil
 		}
 	}
+	if crash != nil {
+		// Every other event was handled (an edge not acted on is never
+		// signalled again); now the worker logs the failure.
+		panic(crash)
+	}
+}
+
+// dispatch acts on one connection's events (none: read on). A panic in
+// a handler is caught here, so it costs that event, not the batch.
+func (p *Poller) dispatch(c *Conn, e uint32) (crash any) {
+	defer func() {
+		if crash = recover(); crash != nil {
+			c.loop.SetReading(nil)
+		}
+	}()
+	if e&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 && c.pendingLen() > 0 {
+		c.onWritable()
+	}
+	if e == 0 || e&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
+		if e&(syscall.EPOLLRDHUP|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
+			c.rdhup = true
+		}
+		if e != 0 {
+			c.readable = true
+		}
+		c.readPoll()
+	}
+	return nil
 }
 
 // add registers c. Worker only.
