@@ -51,7 +51,14 @@ type Worker struct {
 	runningTasks  map[*TaskSpec]*taskRun
 	closed        bool
 
-	busySince atomic.Int64 // UnixNano when the running script callback started, 0 when none runs
+	// The callback budget: busySeq counts entries to and exits from
+	// outermost script callbacks, so it is odd while one runs. The
+	// watchdog notes when it first saw the current odd value (watchSeq,
+	// watchFrom, its own) and interrupts once that is longer ago than the
+	// budget: entering a callback costs an atomic store, not a clock read.
+	busySeq   atomic.Uint64
+	watchSeq  uint64
+	watchFrom time.Time
 	interrupt atomic.Bool
 	imu       sync.Mutex // orders the watchdog's interrupt against leaveScript
 
@@ -255,8 +262,15 @@ func (w *Worker) watch(budget time.Duration) {
 	}
 	w.imu.Lock()
 	defer w.imu.Unlock()
-	start := w.busySince.Load()
-	if start != 0 && time.Duration(time.Now().UnixNano()-start) > budget && !w.interrupt.Swap(true) {
+	seq := w.busySeq.Load()
+	if seq&1 == 0 {
+		return
+	}
+	if seq != w.watchSeq {
+		w.watchSeq, w.watchFrom = seq, time.Now()
+		return
+	}
+	if time.Since(w.watchFrom) > budget && !w.interrupt.Swap(true) {
 		w.rt.Interrupt(fmt.Sprintf("script ran longer than %v and was interrupted", budget))
 	}
 }
@@ -266,10 +280,11 @@ func (w *Worker) watch(budget time.Duration) {
 // of pipelined requests) must not have the last ones interrupted. A nested
 // call counts as part of the outermost one, which alone returns true.
 func (w *Worker) enterScript() bool {
-	if w.busySince.Load() != 0 {
+	seq := w.busySeq.Load()
+	if seq&1 == 1 {
 		return false
 	}
-	w.busySince.Store(time.Now().UnixNano())
+	w.busySeq.Store(seq + 1)
 	return true
 }
 
@@ -278,7 +293,7 @@ func (w *Worker) enterScript() bool {
 // the next, innocent, one.
 func (w *Worker) leaveScript() {
 	w.imu.Lock()
-	w.busySince.Store(0)
+	w.busySeq.Add(1)
 	if w.interrupt.Swap(false) {
 		w.rt.ClearInterrupt()
 	}
