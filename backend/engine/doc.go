@@ -13,22 +13,23 @@
 //
 // A worker is a lock and a task queue rather than a goroutine of its own:
 // Post runs the task at once on the posting goroutine when the worker is
-// idle (a socket reader hands over its bytes without a goroutine switch)
-// and queues it otherwise, for the goroutine running the worker to drain.
-// Against the alternative — one loop goroutine per worker, woken through a
-// channel — it measured the same on the hello and proxy benchmarks
-// (9.6–13.4 against 9.9–13.4 µs of CPU per hello request, 20–28 against
-// 20–32 µs per proxied request, pinned to one core, on a 2-core machine
-// shared with other work), and it answers a lone request without a
-// wake-up. Sockets use Go's netpoller, one reader goroutine each; an
-// epoll loop owned by the worker (gnet-style) is the next thing to measure
-// for the performance targets. Measured so far: on loopback about 60% of
-// the proxy's CPU is system calls, and each read on the netpoller costs a
-// second read that only answers EAGAIN. Skipping it after a short read (as
-// nginx does) cannot be done through syscall.RawConn: RawRead resets the
-// readiness edge before calling back, so data that arrived in between is
-// never signalled again and the connection hangs (tried, reverted). Only a
-// loop that owns its epoll set can save that call.
+// idle and queues it otherwise, for the goroutine running the worker to
+// drain. Against the alternative — one loop goroutine per worker, woken
+// through a channel — it measured the same, and it answers a lone request
+// without a wake-up.
+//
+// On Linux the worker's TCP sockets belong to its epoll loop
+// (netio.Poller): one goroutine per worker waits in epoll_wait and enters
+// the worker with Exec, reads every ready socket there and hands each read
+// to its handler at once; the writes the reads caused go out at the end of
+// the turn, several requests to one shared upstream in one write. A
+// request costs one read and one write; the epoll_wait is shared by every
+// socket ready at that moment. The batch runs inside one script call
+// (execInScript), so the callbacks it makes are nested goja calls that
+// keep the runtime's value stack. Where there is no epoll (or with
+// SLUICE_NETPOLL=go) each connection reads on its own goroutine through
+// Go's netpoller and Posts what it read. docs/performance.md has the
+// measurements behind these choices.
 //
 // # Writing a filter
 //
