@@ -1,9 +1,18 @@
 // Command sluice-bench measures sluice against nginx (and Pipy, when PIPY
 // names its binary) on loopback, side by side in one run: a "hello" HTTP
-// responder and a keep-alive reverse proxy to an upstream embedded here.
-// Load comes from wrk; CPU time and memory come from /proc.
+// responder, a keep-alive reverse proxy to an upstream embedded here, and
+// the same proxy without its per-request script callback (sluice and Pipy
+// only), which prices one callback. Load comes from wrk; CPU time and
+// memory come from /proc.
 //
-//	sluice-bench [-scenario hello|proxy|all] [-rounds 3] [-duration 5s] [-sluice bin/sluice]
+// After that table come sluice's throughput with one and two threads when
+// not pinned to a CPU (-threads-curve), every contender's memory idle and
+// holding idle keep-alive connections (-memory, -idle-conns), and, when
+// asked for, a long run of the proxy watching sluice's memory (-soak).
+//
+//	sluice-bench [-scenario all|none|hello,proxy,proxy-nocb] [-rounds 3] [-duration 5s]
+//	             [-threads-curve=true] [-memory=true] [-idle-conns 1000] [-soak 10m]
+//	             [-sluice bin/sluice]
 package main
 
 import (
@@ -34,11 +43,15 @@ type options struct {
 	Wrk         string
 	Pipy        string
 	PipyFlags   string
+	Curve       bool          // measure sluice with one and two threads
+	Memory      bool          // measure memory idle and with idle connections
+	IdleConns   int           // idle keep-alive connections for the memory check
+	Soak        time.Duration // length of the soak run, or 0 for none
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.Scenario, "scenario", "all", "scenario to run: hello, proxy or all")
+	flag.StringVar(&o.Scenario, "scenario", "all", "scenarios for the main table: all, none, or names separated by commas (hello, proxy, proxy-nocb)")
 	flag.IntVar(&o.Rounds, "rounds", 3, "measured rounds per contender")
 	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "length of one round (whole seconds)")
 	flag.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up load before the rounds")
@@ -47,6 +60,10 @@ func main() {
 	flag.StringVar(&o.Nginx, "nginx", "nginx", "nginx binary")
 	flag.StringVar(&o.Wrk, "wrk", "wrk", "wrk binary")
 	flag.StringVar(&o.PipyFlags, "pipy-flags", "", "flags passed to Pipy after the script (Pipy runs one thread unless told otherwise)")
+	flag.BoolVar(&o.Curve, "threads-curve", true, "also run sluice's hello and proxy with 1 and 2 threads, not pinned to a CPU")
+	flag.BoolVar(&o.Memory, "memory", true, "also measure each contender's RSS idle and holding -idle-conns keep-alive connections")
+	flag.IntVar(&o.IdleConns, "idle-conns", 1000, "idle keep-alive connections held open for the memory check")
+	flag.DurationVar(&o.Soak, "soak", 0, "also load sluice's proxy for this long, sampling its RSS every 10s (e.g. 10m; 0 for none)")
 	upstream := flag.String("upstream", "", "internal: only serve the benchmark upstream on this address")
 	flag.Parse()
 	o.Pipy = os.Getenv("PIPY")
@@ -83,18 +100,25 @@ type bench struct {
 	self       string   // this executable, re-run as the upstream server
 	serverPin  []string // taskset prefix for servers and the upstream, or nil
 	wrkPin     []string // taskset prefix for wrk, or nil
+	wrkCPU     int      // the CPU wrk is pinned to, when wrkPin is set
 	contenders []contender
 }
 
 func run(ctx context.Context, o options) error {
-	scs, err := selectScenarios(o.Scenario)
-	if err != nil {
+	if _, err := selectScenarios(o.Scenario); err != nil {
 		return err
 	}
 	if o.Rounds < 1 || o.Duration < time.Second {
 		return errors.New("need -rounds >= 1 and -duration >= 1s")
 	}
+	if o.Soak < 0 || (o.Soak > 0 && o.Soak < time.Second) {
+		return errors.New("need -soak >= 1s, or 0 for none")
+	}
+	if o.Memory && o.IdleConns < 1 {
+		return errors.New("need -idle-conns >= 1")
+	}
 	b := &bench{opts: o}
+	var err error
 	if o.Wrk, err = exec.LookPath(o.Wrk); err != nil {
 		return fmt.Errorf("wrk not found (apt-get install -y wrk): %w", err)
 	}
@@ -123,12 +147,18 @@ func run(ctx context.Context, o options) error {
 	m := readMachine()
 	fmt.Printf("machine: %d CPUs available (nproc), %d in /proc/cpuinfo, %s; load average %s at start\n",
 		runtime.NumCPU(), m.CPUs, m.Model, m.LoadAvg)
+	if limit, err := raiseFileLimit(); err != nil {
+		fmt.Printf("open files: could not raise the limit (%v); it stays at %d\n", err, limit)
+	} else {
+		fmt.Printf("open files: limit %d (raised to the hard limit; servers inherit it)\n", limit)
+	}
 	cpus := allowedCPUs()
 	_, tasksetErr := exec.LookPath("taskset")
 	switch {
 	case len(cpus) >= 2 && tasksetErr == nil:
 		b.serverPin = []string{"taskset", "-c", strconv.Itoa(cpus[0])}
 		b.wrkPin = []string{"taskset", "-c", strconv.Itoa(cpus[1])}
+		b.wrkCPU = cpus[1]
 		fmt.Printf("pinning: each server on CPU %d (the proxy upstream shares it), wrk on CPU %d\n", cpus[0], cpus[1])
 	case tasksetErr != nil:
 		fmt.Println("pinning: off (taskset not found); servers, upstream and wrk share all CPUs")
@@ -138,26 +168,59 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("load: wrk -t1 -c%d, %d rounds × %v per contender after a %v warm-up, contenders alternating\n\n",
 		o.Connections, o.Rounds, o.Duration, o.Warmup)
 
-	var results []result
-	for _, sc := range scs {
-		rs, err := b.runScenario(ctx, sc)
-		results = append(results, rs...)
-		if err != nil {
+	sections := []func(context.Context) error{b.mainTable}
+	if o.Curve {
+		sections = append(sections, b.threadsCurve)
+	}
+	if o.Memory {
+		sections = append(sections, b.memory)
+	}
+	if o.Soak > 0 {
+		sections = append(sections, b.soak)
+	}
+	for _, section := range sections {
+		if err := section(ctx); err != nil {
 			if ctx.Err() != nil {
 				return errors.New("interrupted")
 			}
 			return err
 		}
 	}
-	fmt.Println()
-	printTable(os.Stdout, results)
 	return nil
 }
 
-// runScenario starts every contender for sc (and the upstream if sc needs
-// one), warms them up, and measures them in alternating rounds. Everything
-// it starts is stopped before it returns.
-func (b *bench) runScenario(ctx context.Context, sc scenario) ([]result, error) {
+// mainTable measures every contender in the chosen scenarios, each server
+// pinned to its CPU, and prints the table and the cost of a callback.
+func (b *bench) mainTable(ctx context.Context) error {
+	scs, err := selectScenarios(b.opts.Scenario)
+	if err != nil || len(scs) == 0 {
+		return err
+	}
+	var results []result
+	for _, sc := range scs {
+		var cs []contender
+		for _, c := range b.contenders {
+			if sc.appliesTo(c.Name) {
+				cs = append(cs, c)
+			}
+		}
+		rs, err := b.runScenario(ctx, sc, cs, b.serverPin)
+		results = append(results, rs...)
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Println()
+	printTable(os.Stdout, results)
+	printCallbackCost(os.Stdout, results)
+	return nil
+}
+
+// runScenario starts contenders for sc (and the upstream if sc needs one),
+// each prefixed with pin, warms them up, and measures them in alternating
+// rounds. Results come in the order of contenders. Everything it starts is
+// stopped before it returns.
+func (b *bench) runScenario(ctx context.Context, sc scenario, contenders []contender, pin []string) ([]result, error) {
 	o := b.opts
 	var stops []func()
 	defer func() {
@@ -168,18 +231,12 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) ([]result, error) 
 
 	upstreamPort := 0
 	if sc.Upstream {
-		port, err := freePort()
+		p, port, err := b.startUpstream(ctx, sc, pin)
+		if p != nil {
+			stops = append(stops, p.Stop)
+		}
 		if err != nil {
 			return nil, err
-		}
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		p, err := startProcess("upstream-"+sc.Name, b.serverPin, []string{b.self, "-upstream", addr}, b.dir, "GOMAXPROCS=1")
-		if err != nil {
-			return nil, err
-		}
-		stops = append(stops, p.Stop)
-		if _, _, err := waitHTTP(ctx, p, "http://"+addr+"/", 10*time.Second); err != nil {
-			return nil, fmt.Errorf("upstream: %w", err)
 		}
 		upstreamPort = port
 	}
@@ -189,11 +246,11 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) ([]result, error) 
 		proc *process
 		url  string
 	}
-	results := make([]result, len(b.contenders))
+	results := make([]result, len(contenders))
 	var running []live
-	for i, c := range b.contenders {
+	for i, c := range contenders {
 		results[i] = result{Scenario: sc.Name, Contender: c.Name}
-		p, url, err := b.start(ctx, c, sc, upstreamPort)
+		p, url, err := b.start(ctx, c, sc, upstreamPort, pin)
 		if p != nil {
 			stops = append(stops, p.Stop)
 		}
@@ -208,12 +265,9 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) ([]result, error) 
 		running = append(running, live{&results[i], p, url})
 	}
 
-	load := func(url string, d time.Duration) (wrkResult, error) {
-		return wrkRun{Bin: o.Wrk, Pin: b.wrkPin, URL: url, Connections: o.Connections, Duration: d}.run(ctx)
-	}
 	for _, l := range running {
 		fmt.Printf("%s/%s: warming up\n", sc.Name, l.res.Contender)
-		if _, err := load(l.url, o.Warmup); err != nil {
+		if _, err := b.load(ctx, l.url, o.Warmup); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -227,7 +281,7 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) ([]result, error) 
 				continue
 			}
 			cpu0 := treeCPU(l.proc.Pid())
-			w, err := load(l.url, o.Duration)
+			w, err := b.load(ctx, l.url, o.Duration)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -250,9 +304,35 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) ([]result, error) 
 	return results, nil
 }
 
-// start launches contender c for sc on a free port and waits until it
-// answers correctly. The returned process, if any, must be stopped.
-func (b *bench) start(ctx context.Context, c contender, sc scenario, upstreamPort int) (*process, string, error) {
+// load runs wrk against url for d.
+func (b *bench) load(ctx context.Context, url string, d time.Duration) (wrkResult, error) {
+	o := b.opts
+	return wrkRun{Bin: o.Wrk, Pin: b.wrkPin, URL: url, Connections: o.Connections, Duration: d}.run(ctx)
+}
+
+// startUpstream launches the embedded upstream for sc, prefixed with pin,
+// and waits until it answers. The returned process, if any, must be
+// stopped.
+func (b *bench) startUpstream(ctx context.Context, sc scenario, pin []string) (*process, int, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p, err := startProcess("upstream-"+sc.Name, pin, []string{b.self, "-upstream", addr}, b.dir, "GOMAXPROCS=1")
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, _, err := waitHTTP(ctx, p, "http://"+addr+"/", 10*time.Second); err != nil {
+		return p, 0, fmt.Errorf("upstream: %w", err)
+	}
+	return p, port, nil
+}
+
+// start launches contender c for sc on a free port, prefixed with pin, and
+// waits until it answers correctly. The returned process, if any, must be
+// stopped.
+func (b *bench) start(ctx context.Context, c contender, sc scenario, upstreamPort int, pin []string) (*process, string, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, "", err
@@ -261,7 +341,7 @@ func (b *bench) start(ctx context.Context, c contender, sc scenario, upstreamPor
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := startProcess(c.Name+"-"+sc.Name, b.serverPin, argv, b.dir)
+	p, err := startProcess(c.Name+"-"+sc.Name, pin, argv, b.dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -274,6 +354,25 @@ func (b *bench) start(ctx context.Context, c contender, sc scenario, upstreamPor
 		return p, "", fmt.Errorf("wrong answer: status %d, body %q (want 200, %q)", status, body, expectedBody)
 	}
 	return p, url, nil
+}
+
+// raiseFileLimit lifts this process's open-file limit to its hard limit,
+// so that it and the servers it starts (which inherit it) can hold the
+// memory check's connections. It returns the limit in force.
+func raiseFileLimit() (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	// Go raises the soft limit of its own process already, but restores the
+	// original in the processes it starts unless the program sets the limit
+	// itself, which is what passes it on to the servers.
+	want := lim
+	want.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+		return lim.Cur, err
+	}
+	return want.Cur, nil
 }
 
 // lookPathSbin is exec.LookPath that also tries the sbin directories, which

@@ -1,15 +1,28 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // A scenario is one workload, expressed for every contender.
 type scenario struct {
 	Name     string
 	Upstream bool // whether the scenario needs the embedded upstream server
+	// Contenders names the contenders the scenario applies to; nil means
+	// all of them.
+	Contenders []string
 	// Script is the Pipy-style script for sluice and Pipy.
 	Script func(port, upstreamPort int) string
-	// NginxServer is the part of nginx's http block for this scenario.
+	// NginxServer is the part of nginx's http block for this scenario, or
+	// nil when nginx cannot express it.
 	NginxServer func(port, upstreamPort int) string
+}
+
+// appliesTo reports whether the contender named name runs sc.
+func (sc scenario) appliesTo(name string) bool {
+	return sc.Contenders == nil || slices.Contains(sc.Contenders, name)
 }
 
 // expectedBody is what every contender answers in every scenario.
@@ -33,19 +46,7 @@ var scenarios = []scenario{
 		Name:     "proxy",
 		Upstream: true,
 		Script: func(port, upstreamPort int) string {
-			return fmt.Sprintf(`pipy({ _router: new algo.URLRouter({ '/*': '127.0.0.1:%d' }), _target: '' })
-.listen(%d)
-  .demuxHTTP('request')
-.pipeline('request')
-  .handleMessageStart(msg => _target = _router.find(msg.head.headers.host, msg.head.path))
-  .link('forward', () => Boolean(_target), '404')
-.pipeline('forward')
-  .muxHTTP('connection', () => _target)
-.pipeline('connection')
-  .connect(() => _target)
-.pipeline('404')
-  .replaceMessage(new Message({ status: 404 }, 'No route'))
-`, upstreamPort, port)
+			return proxyScript(port, upstreamPort, true)
 		},
 		NginxServer: func(port, upstreamPort int) string {
 			return fmt.Sprintf(`  upstream up {
@@ -63,17 +64,79 @@ var scenarios = []scenario{
 `, upstreamPort, port)
 		},
 	},
+	{
+		// proxy without its one script callback per request, to show what
+		// that callback costs. nginx runs no scripts, so it sits this out.
+		Name:       "proxy-nocb",
+		Upstream:   true,
+		Contenders: []string{"sluice", "pipy"},
+		Script: func(port, upstreamPort int) string {
+			return proxyScript(port, upstreamPort, false)
+		},
+	},
 }
 
-// selectScenarios returns the scenarios named by the -scenario flag.
-func selectScenarios(name string) ([]scenario, error) {
-	if name == "all" {
-		return scenarios, nil
+// proxyScript is the proxy scenario's script. With callback, a
+// handleMessageStart callback picks the target from a router on every
+// request; without it, the target is fixed from the start and everything
+// else is the same.
+func proxyScript(port, upstreamPort int, callback bool) string {
+	globals := fmt.Sprintf("{ _target: '127.0.0.1:%d' }", upstreamPort)
+	pick := ""
+	if callback {
+		globals = fmt.Sprintf("{ _router: new algo.URLRouter({ '/*': '127.0.0.1:%d' }), _target: '' }", upstreamPort)
+		pick = "  .handleMessageStart(msg => _target = _router.find(msg.head.headers.host, msg.head.path))\n"
 	}
+	return fmt.Sprintf(`pipy(%s)
+.listen(%d)
+  .demuxHTTP('request')
+.pipeline('request')
+%s  .link('forward', () => Boolean(_target), '404')
+.pipeline('forward')
+  .muxHTTP('connection', () => _target)
+.pipeline('connection')
+  .connect(() => _target)
+.pipeline('404')
+  .replaceMessage(new Message({ status: 404 }, 'No route'))
+`, globals, port, pick)
+}
+
+// scenarioNames lists every scenario's name.
+func scenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, sc := range scenarios {
+		names[i] = sc.Name
+	}
+	return names
+}
+
+// scenarioNamed returns the scenario called name.
+func scenarioNamed(name string) (scenario, bool) {
 	for _, sc := range scenarios {
 		if sc.Name == name {
-			return []scenario{sc}, nil
+			return sc, true
 		}
 	}
-	return nil, fmt.Errorf("unknown scenario %q (want hello, proxy or all)", name)
+	return scenario{}, false
+}
+
+// selectScenarios returns the scenarios named by the -scenario flag: "all",
+// "none", or a comma-separated list of names.
+func selectScenarios(spec string) ([]scenario, error) {
+	switch spec {
+	case "all":
+		return scenarios, nil
+	case "none":
+		return nil, nil
+	}
+	var out []scenario
+	for _, name := range strings.Split(spec, ",") {
+		sc, ok := scenarioNamed(strings.TrimSpace(name))
+		if !ok {
+			return nil, fmt.Errorf("unknown scenario %q (want all, none, or some of %s, separated by commas)",
+				name, strings.Join(scenarioNames(), ", "))
+		}
+		out = append(out, sc)
+	}
+	return out, nil
 }

@@ -38,6 +38,9 @@ func scriptContender(name, bin string, flags []string) contender {
 // path it writes to inside dir.
 func nginxContender(bin string) contender {
 	return contender{Name: "nginx", Prepare: func(dir string, sc scenario, port, upstreamPort int) ([]string, error) {
+		if sc.NginxServer == nil {
+			return nil, fmt.Errorf("scenario %s has no nginx configuration", sc.Name)
+		}
 		prefix := filepath.Join(dir, "nginx-"+sc.Name)
 		if err := os.MkdirAll(prefix, 0o755); err != nil {
 			return nil, err

@@ -87,28 +87,76 @@ func printTable(w io.Writer, results []result) {
 			warnings = append(warnings, fmt.Sprintf("%s/%s failed: %v", r.Scenario, r.Contender, r.Err))
 		} else {
 			s := summarize(r)
-			fmt.Fprintf(tw, "%s\t%s\t%s (%s–%s)\t%s\t%s\t%.1f\t%.2f\t\n", r.Scenario, r.Contender,
+			fmt.Fprintf(tw, "%s\t%s\t%s (%s–%s)\t%s\t%s\t%.1f\t%s\t\n", r.Scenario, r.Contender,
 				rate(s.Median), rate(s.Min), rate(s.Max), latency(s.P50), latency(s.P99),
-				s.RSSMiB, float64(s.CPUPerReq)/float64(time.Microsecond))
-			if sp := s.spread(); sp > 0.10 {
-				warnings = append(warnings, fmt.Sprintf("%s/%s: req/s spread %.0f%% of the median (min %s, max %s): noisy, rerun with more rounds",
-					r.Scenario, r.Contender, 100*sp, rate(s.Min), rate(s.Max)))
-			}
-			if s.Non2xx > 0 || s.SockErrs > 0 {
-				warnings = append(warnings, fmt.Sprintf("%s/%s: %d non-2xx responses, %d socket errors",
-					r.Scenario, r.Contender, s.Non2xx, s.SockErrs))
-			}
+				s.RSSMiB, micros(s.CPUPerReq))
+			warnings = append(warnings, s.warnings(r.Scenario+"/"+r.Contender)...)
 		}
 		if i+1 == len(results) || results[i+1].Scenario != r.Scenario {
 			printRatios(tw, results, r.Scenario)
 		}
 	}
 	tw.Flush()
-	for _, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
-	}
+	writeTable(w, table.String())
 	for _, warn := range warnings {
 		fmt.Fprintln(w, "warning:", warn)
+	}
+}
+
+// warnings lists what makes s doubtful: rounds that disagree, failed
+// requests. what names the measurement.
+func (s summary) warnings(what string) []string {
+	var out []string
+	if sp := s.spread(); sp > 0.10 {
+		out = append(out, fmt.Sprintf("%s: req/s spread %.0f%% of the median (min %s, max %s): noisy, rerun with more rounds",
+			what, 100*sp, rate(s.Min), rate(s.Max)))
+	}
+	if s.Non2xx > 0 || s.SockErrs > 0 {
+		out = append(out, fmt.Sprintf("%s: %d non-2xx responses, %d socket errors", what, s.Non2xx, s.SockErrs))
+	}
+	return out
+}
+
+// writeTable copies the text of a flushed tabwriter to w without the
+// padding it leaves at the ends of lines.
+func writeTable(w io.Writer, table string) {
+	for _, line := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+}
+
+// callbackTarget is the most a proxy's one script callback per request may
+// cost sluice in req/s.
+const callbackTarget = 0.10
+
+// printCallbackCost compares proxy with proxy-nocb for every contender
+// measured in both: the difference is what one script callback per request
+// costs.
+func printCallbackCost(w io.Writer, results []result) {
+	for _, r := range results {
+		if r.Scenario != "proxy-nocb" {
+			continue
+		}
+		without, ok1 := find(results, "proxy-nocb", r.Contender)
+		with, ok2 := find(results, "proxy", r.Contender)
+		if !ok1 || !ok2 {
+			continue
+		}
+		a, b := summarize(with), summarize(without)
+		if b.Median == 0 {
+			continue
+		}
+		cost := 1 - a.Median/b.Median
+		verdict := fmt.Sprintf("%.1f%% slower", 100*cost)
+		if cost < 0 {
+			verdict = fmt.Sprintf("%.1f%% faster", -100*cost)
+		}
+		line := fmt.Sprintf("callback cost (%s): proxy is %s than proxy-nocb (req/s %s vs %s; CPU µs/req %s vs %s)",
+			r.Contender, verdict, rate(a.Median), rate(b.Median), micros(a.CPUPerReq), micros(b.CPUPerReq))
+		if r.Contender == "sluice" {
+			line += fmt.Sprintf("; target ≤ %.0f%%", 100*callbackTarget)
+		}
+		fmt.Fprintln(w, line)
 	}
 }
 
@@ -148,6 +196,11 @@ func rate(v float64) string {
 		return fmt.Sprintf("%.1fk", v/1000)
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// micros formats a duration in microseconds, for CPU time per request.
+func micros(d time.Duration) string {
+	return fmt.Sprintf("%.2f", float64(d)/float64(time.Microsecond))
 }
 
 func latency(d time.Duration) string {

@@ -66,3 +66,41 @@ func TestParseCPUList(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintCallbackCost(t *testing.T) {
+	results := []result{
+		{Scenario: "proxy", Contender: "sluice", Rounds: []wrkResult{round(45000, 450000)}, CPU: 9 * time.Second},
+		{Scenario: "proxy", Contender: "nginx", Rounds: []wrkResult{round(60000, 600000)}},
+		{Scenario: "proxy", Contender: "pipy", Rounds: []wrkResult{round(42000, 420000)}},
+		{Scenario: "proxy-nocb", Contender: "sluice", Rounds: []wrkResult{round(50000, 500000)}, CPU: 9 * time.Second},
+		{Scenario: "proxy-nocb", Contender: "pipy", Rounds: []wrkResult{round(41000, 410000)}},
+	}
+	var b strings.Builder
+	printCallbackCost(&b, results)
+	want := "callback cost (sluice): proxy is 10.0% slower than proxy-nocb (req/s 45.0k vs 50.0k; CPU µs/req 20.00 vs 18.00); target ≤ 10%\n" +
+		"callback cost (pipy): proxy is 2.4% faster than proxy-nocb (req/s 42.0k vs 41.0k; CPU µs/req 0.00 vs 0.00)\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+
+	// Nothing to compare without both scenarios.
+	b.Reset()
+	printCallbackCost(&b, results[:3])
+	printCallbackCost(&b, append([]result{{Scenario: "proxy", Contender: "sluice", Err: errors.New("x")}}, results[3:]...))
+	if b.Len() > 0 {
+		t.Errorf("cost printed without a proxy result:\n%s", b.String())
+	}
+}
+
+func TestPrintTableSkipsRatiosForAbsentContenders(t *testing.T) {
+	results := []result{
+		{Scenario: "proxy-nocb", Contender: "sluice", Rounds: []wrkResult{round(50000, 250000)}},
+		{Scenario: "proxy-nocb", Contender: "pipy", Rounds: []wrkResult{round(40000, 200000)}},
+	}
+	var b strings.Builder
+	printTable(&b, results)
+	out := b.String()
+	if !strings.Contains(out, "proxy-nocb  sluice/pipy  1.25×") || strings.Contains(out, "sluice/nginx") {
+		t.Errorf("unexpected ratios:\n%s", out)
+	}
+}
