@@ -165,7 +165,7 @@ func run(ctx context.Context, o options) error {
 	default:
 		fmt.Println("pinning: off (one CPU); servers, upstream and wrk share it")
 	}
-	fmt.Printf("load: wrk -t1 -c%d, %d rounds × %v per contender after a %v warm-up, contenders alternating\n\n",
+	fmt.Printf("load: wrk -t1 -c%d, %d rounds × %v per contender after a %v warm-up, contenders alternating\n",
 		o.Connections, o.Rounds, o.Duration, o.Warmup)
 
 	sections := []func(context.Context) error{b.mainTable}
@@ -196,6 +196,7 @@ func (b *bench) mainTable(ctx context.Context) error {
 	if err != nil || len(scs) == 0 {
 		return err
 	}
+	fmt.Println()
 	var results []result
 	for _, sc := range scs {
 		var cs []contender
