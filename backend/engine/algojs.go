@@ -47,7 +47,8 @@ func installAlgo(w *Worker, g *goja.Object) {
 		return goja.Undefined()
 	})
 	w.Method(routerPro, "find", func(this *goja.Object, call goja.FunctionCall) goja.Value {
-		parts := make([]string, 0, len(call.Arguments))
+		var buf [4]string
+		parts := buf[:0]
 		for _, a := range call.Arguments {
 			if !IsNullish(a) {
 				parts = append(parts, a.String())

@@ -61,6 +61,23 @@ func (w *Worker) Call(ctx *Context, fn goja.Callable, args ...goja.Value) (goja.
 	return v, nil
 }
 
+// Call1 is Call with one argument, without allocating the argument list:
+// goja copies arguments onto its own stack before the function runs, and
+// a nested call gets the buffer of its own depth.
+func (w *Worker) Call1(ctx *Context, fn goja.Callable, arg goja.Value) (goja.Value, error) {
+	d := w.callDepth
+	if d >= len(w.argBufs) {
+		return w.Call(ctx, fn, arg)
+	}
+	w.callDepth++
+	buf := w.argBufs[d][:]
+	buf[0] = arg
+	v, err := w.Call(ctx, fn, buf...)
+	buf[0] = nil
+	w.callDepth--
+	return v, err
+}
+
 // Value is a filter argument that is either a constant or a function
 // evaluated per stream ("value or function" in Pipy's signatures).
 type Value struct {

@@ -22,12 +22,31 @@ func (w *Worker) HeadValue(h any) goja.Value {
 		return goja.Undefined()
 	case goja.Value:
 		return h
-	case *http1.RequestHead:
-		return w.rt.NewDynamicObject(&headView{w: w, req: h})
-	case *http1.ResponseHead:
-		return w.rt.NewDynamicObject(&headView{w: w, resp: h})
+	case *http1.RequestHead, *http1.ResponseHead:
+		return w.headValueIn(h, &headView{}, nil)
 	}
 	return w.rt.ToValue(h)
+}
+
+func isHTTPHead(h any) bool {
+	switch h.(type) {
+	case *http1.RequestHead, *http1.ResponseHead:
+		return true
+	}
+	return false
+}
+
+// headValueIn is HeadValue for an HTTP head, with the views' Go state in
+// storage the caller provides (hsv may be nil).
+func (w *Worker) headValueIn(h any, hv *headView, hsv *headersView) goja.Value {
+	*hv = headView{w: w, spare: hsv}
+	switch h := h.(type) {
+	case *http1.RequestHead:
+		hv.req = h
+	case *http1.ResponseHead:
+		hv.resp = h
+	}
+	return w.rt.NewDynamicObject(hv)
 }
 
 // goHead returns the Go head behind a head view, or nil.
@@ -52,6 +71,7 @@ type headView struct {
 	resp    *http1.ResponseHead
 	headers *goja.Object
 	extra   map[string]goja.Value // fields scripts add that HTTP has no place for
+	spare   *headersView          // storage for the headers view, if preallocated
 }
 
 func (v *headView) hs() *http1.Headers {
@@ -66,7 +86,13 @@ func (v *headView) Get(key string) goja.Value {
 	switch key {
 	case "headers":
 		if v.headers == nil {
-			v.headers = rt.NewDynamicObject(&headersView{w: v.w, hs: v.hs()})
+			hsv := v.spare
+			if hsv == nil {
+				hsv = &headersView{}
+			}
+			v.spare = nil
+			*hsv = headersView{w: v.w, hs: v.hs()}
+			v.headers = rt.NewDynamicObject(hsv)
 		}
 		return v.headers
 	case "protocol":

@@ -529,9 +529,18 @@ func AsMessage(v goja.Value) (head any, body *event.Data, ok bool) {
 // ---- events ----
 
 type jsEvent struct {
-	w    *Worker
-	e    event.Event
-	head goja.Value // view of a MessageStart's Go head
+	w     *Worker
+	e     event.Event
+	head  goja.Value  // view of a MessageStart's Go head
+	views *startViews // storage for the head's views, if preallocated
+}
+
+// startViews holds a MessageStart's script object and the views of its
+// HTTP head, so that msg.head.headers costs one Go allocation, not three.
+type startViews struct {
+	ev   jsEvent
+	head headView
+	hdrs headersView
 }
 
 func (j *jsEvent) Get(key string) goja.Value {
@@ -545,7 +554,11 @@ func (j *jsEvent) Get(key string) goja.Value {
 				return v
 			}
 			if j.head == nil {
-				j.head = j.w.HeadValue(e.Head)
+				if j.views != nil && isHTTPHead(e.Head) {
+					j.head = j.w.headValueIn(e.Head, &j.views.head, &j.views.hdrs)
+				} else {
+					j.head = j.w.HeadValue(e.Head)
+				}
 			}
 			return j.head
 		}
@@ -588,7 +601,9 @@ func (w *Worker) EventObject(e event.Event) *goja.Object {
 	case *event.Data:
 		return w.DataObject(e)
 	case *event.MessageStart:
-		o := w.rt.NewDynamicObject(&jsEvent{w: w, e: e})
+		sv := &startViews{}
+		sv.ev = jsEvent{w: w, e: e, views: sv}
+		o := w.rt.NewDynamicObject(&sv.ev)
 		o.SetPrototype(w.api.startPro)
 		return o
 	case *event.MessageEnd:

@@ -40,10 +40,12 @@ type Worker struct {
 	ctx           *Context    // context of the script callback now running
 	reading       *netio.Conn // connection whose input is being processed
 	poller        *netio.Poller
-	execFn        func()        // what Exec runs now
-	execInJS      goja.Callable // a script function that calls execNative
-	execNative    goja.Value    // runs execFn
-	execWrapped   func()        // w.execInScript, made once
+	callDepth     int              // Call1 nesting
+	argBufs       [4][1]goja.Value // Call1's argument lists, by depth
+	execFn        func()           // what Exec runs now
+	execInJS      goja.Callable    // a script function that calls execNative
+	execNative    goja.Value       // runs execFn
+	execWrapped   func()           // w.execInScript, made once
 	api           *jsAPI
 	modules       []*Module
 	byPath        map[string]*Module
@@ -202,6 +204,7 @@ func (w *Worker) After(d time.Duration, fn func()) (cancel func()) {
 // hand-off. It must not be called from a task on the same worker.
 func (w *Worker) Exec(fn func()) {
 	w.run.Lock()
+	w.callDepth = 0 // in case a panic broke out of a Call1
 	w.execFn = fn
 	if w.execWrapped == nil {
 		w.execWrapped = w.execInScript

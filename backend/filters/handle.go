@@ -120,7 +120,7 @@ func (h *handle) OnEvent(e event.Event) {
 		w := h.p.W
 		var err error
 		if h.wantsArg {
-			_, err = w.Call(h.p.Context, h.fn, w.EventObject(e))
+			_, err = w.Call1(h.p.Context, h.fn, w.EventObject(e))
 		} else {
 			_, err = w.Call(h.p.Context, h.fn)
 		}

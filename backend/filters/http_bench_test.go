@@ -61,3 +61,24 @@ pipy({ _router: new algo.URLRouter({ '/*': '%s' }), _target: '' })
 `, up.addr), []runOpt{threads(1)})
 	benchRequests(b, inst.addr)
 }
+
+// The same proxy without its handleMessageStart callback: the difference
+// to BenchmarkProxyRouting is what one small script callback per request
+// costs.
+func BenchmarkProxyNoCallback(b *testing.B) {
+	up := run(b, `pipy().listen('127.0.0.1:$PORT').serveHTTP(new Message('Hi, there!\n'))`, []runOpt{threads(1), asUpstream()})
+	inst := run(b, fmt.Sprintf(`
+pipy({ _router: new algo.URLRouter({ '/*': '%s' }), _target: '%[1]s' })
+.listen('127.0.0.1:$PORT')
+  .demuxHTTP('request')
+.pipeline('request')
+  .link('forward', () => Boolean(_target), '404')
+.pipeline('forward')
+  .muxHTTP('connection', () => _target)
+.pipeline('connection')
+  .connect(() => _target)
+.pipeline('404')
+  .replaceMessage(new Message({ status: 404 }, 'No route'))
+`, up.addr), []runOpt{threads(1)})
+	benchRequests(b, inst.addr)
+}
