@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -30,6 +31,7 @@ type Server struct {
 type listener struct {
 	addr   string
 	ln     net.Listener
+	acc    *netio.Acceptor // accepts for the epoll loops; nil: accept net.Conns
 	spec   atomic.Pointer[ListenSpec]
 	active atomic.Int64
 	srv    *Server
@@ -79,7 +81,7 @@ func (s *Server) Start(p *Program) error {
 			l.spec.Store(spec)
 			continue
 		}
-		l.ln.Close()
+		l.close()
 		delete(s.listeners, addr)
 		logging.Infof("[listener] Stopped listening on %s", addr)
 	}
@@ -89,7 +91,7 @@ func (s *Server) Start(p *Program) error {
 		if !ok {
 			continue
 		}
-		l := &listener{addr: addr, ln: ln, srv: s}
+		l := &listener{addr: addr, ln: ln, srv: s, acc: netio.NewAcceptor(ln)}
 		l.spec.Store(spec)
 		s.listeners[addr] = l
 		logging.Infof("[listener] Listening on port %d at %s", spec.Port, spec.IP)
@@ -122,7 +124,7 @@ func (s *Server) StopListening() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for addr, l := range s.listeners {
-		l.ln.Close()
+		l.close()
 		delete(s.listeners, addr)
 	}
 	if s.stopTasks != nil {
@@ -155,6 +157,10 @@ func (s *Server) Shutdown(timeout time.Duration) int64 {
 }
 
 func (l *listener) accept() {
+	if l.acc != nil {
+		l.acceptRaw()
+		return
+	}
 	for {
 		nc, err := l.ln.Accept()
 		if err != nil {
@@ -177,6 +183,51 @@ func (l *listener) accept() {
 	}
 }
 
+func (l *listener) close() {
+	l.ln.Close()
+	if l.acc != nil {
+		l.acc.Close()
+	}
+}
+
+// acceptRaw is accept for sockets the workers' epoll loops take directly.
+func (l *listener) acceptRaw() {
+	for {
+		s, err := l.acc.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of descriptors or memory: wait for some to be freed
+			// rather than spin.
+			logging.Warnf("[listener] accept on %s: %v", l.addr, err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		spec := l.spec.Load()
+		if max := spec.Options.MaxConnections; max > 0 && l.active.Load() >= int64(max) {
+			s.Close()
+			continue
+		}
+		p := l.srv.Program()
+		w := p.NextWorker()
+		l.active.Add(1)
+		l.srv.conns.Add(1)
+		id := l.srv.ids.Add(1)
+		w.Post(func() {
+			c, err := netio.NewRawConn(s, w, nil, w.inboundOptions(spec))
+			if err != nil {
+				s.Close()
+				l.active.Add(-1)
+				l.srv.conns.Add(-1)
+				w.Conns.Add(-1)
+				return
+			}
+			w.startInboundConn(c, spec, id, l)
+		})
+	}
+}
+
 // inbound joins an accepted connection and its root pipeline.
 type inbound struct {
 	c      *netio.Conn
@@ -189,20 +240,28 @@ type inbound struct {
 }
 
 func (w *Worker) startInbound(nc net.Conn, spec *ListenSpec, id uint64, l *listener) {
-	layout := w.layoutLike(spec.Layout)
-	ib := &inbound{l: l, w: w}
-	ib.c = netio.NewConn(nc, w, ib, netio.Options{
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	w.startInboundConn(netio.NewConn(nc, w, nil, w.inboundOptions(spec)), spec, id, l)
+}
+
+func (w *Worker) inboundOptions(spec *ListenSpec) netio.Options {
+	return netio.Options{
 		ReadTimeout: spec.Options.ReadTimeout, WriteTimeout: spec.Options.WriteTimeout, IdleTimeout: spec.Options.IdleTimeout,
-	})
+	}
+}
+
+func (w *Worker) startInboundConn(c *netio.Conn, spec *ListenSpec, id uint64, l *listener) {
+	layout := w.layoutLike(spec.Layout)
+	ib := &inbound{l: l, w: w, c: c}
+	c.SetHandler(ib)
 	in := &Inbound{ID: id}
 	in.RemoteAddress, in.RemotePort = ib.c.RemoteAddr()
 	ib.m = metrics.OpenInbound(spec.Addr(), in.RemoteAddress)
 	ib.c.Meter = ib.m
 	in.LocalAddress, in.LocalPort = ib.c.LocalAddr()
 	in.DestinationAddress, in.DestinationPort = in.LocalAddress, in.LocalPort
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.SetNoDelay(true)
-	}
 	ib.p = layout.Instantiate(w.NewContext(in), ib)
 	ib.c.Start()
 }

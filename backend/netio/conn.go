@@ -156,23 +156,17 @@ type Meter interface {
 
 // NewConn wraps nc. Call Start to begin reading.
 func NewConn(nc net.Conn, loop Loop, h Handler, opt Options) *Conn {
-	c := &Conn{nc: nc, loop: loop, h: h, opt: opt, slot: -1, fd: -1}
-	if opt.ReadLimit <= 0 {
-		c.opt.ReadLimit = 1 << 20
-	}
-	c.flushFn = c.flush
-	c.lastIO.Store(time.Now().UnixNano())
 	if ex, ok := loop.(Executor); ok && pollSupported && !pollDisabled {
 		if tc, ok := nc.(*net.TCPConn); ok {
 			if fd, err := detach(tc); err == nil {
-				c.poller, c.fd = ex.NetPoller(), fd
-				c.raddr, c.laddr = nc.RemoteAddr(), nc.LocalAddr()
+				c := newPollConn(ex, h, opt, fd, nc.LocalAddr(), nc.RemoteAddr())
 				nc.Close()
-				c.resumeFn = c.resumeRead
 				return c
 			}
 		}
 	}
+	c := newConn(loop, h, opt)
+	c.nc = nc
 	c.resume = make(chan struct{}, 1)
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
@@ -181,6 +175,26 @@ func NewConn(nc net.Conn, loop Loop, h Handler, opt Options) *Conn {
 	}
 	c.writeFn = c.rawWrite
 	c.readFn = c.deliver
+	return c
+}
+
+func newConn(loop Loop, h Handler, opt Options) *Conn {
+	c := &Conn{loop: loop, h: h, opt: opt, slot: -1, fd: -1}
+	if opt.ReadLimit <= 0 {
+		c.opt.ReadLimit = 1 << 20
+	}
+	c.flushFn = c.flush
+	c.lastIO.Store(time.Now().UnixNano())
+	return c
+}
+
+// newPollConn makes a Conn of a non-blocking descriptor the loop's Poller
+// will drive.
+func newPollConn(ex Executor, h Handler, opt Options, fd int, local, remote net.Addr) *Conn {
+	c := newConn(ex, h, opt)
+	c.poller, c.fd = ex.NetPoller(), fd
+	c.laddr, c.raddr = local, remote
+	c.resumeFn = c.resumeRead
 	return c
 }
 

@@ -3,8 +3,12 @@
 package netio
 
 import (
+	"errors"
+	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -52,6 +56,11 @@ type pollRun struct {
 	timeout      int // for the next epoll_wait, in ms
 	idleWaits    int // consecutive waits with no connections
 	stop         bool
+	err          error
+	file         *os.File // the epoll set, for Go's netpoller
+	rc           syscall.RawConn
+	pollFn       func(uintptr) bool
+	deadline     bool
 }
 
 const wakeSlot = -1
@@ -82,7 +91,18 @@ func (p *Poller) start() error {
 		syscall.Close(int(wakefd))
 		return os.NewSyscallError("epoll_ctl", err)
 	}
-	r := &pollRun{epfd: epfd, wakefd: int(wakefd), timeout: -1}
+	// The epoll set is itself pollable: as a non-blocking os.File it is
+	// registered with Go's netpoller, so the goroutine waits for it like
+	// any other goroutine waits for a socket, and no thread of its own
+	// blocks in epoll_wait.
+	syscall.SetNonblock(epfd, true)
+	r := &pollRun{epfd: epfd, wakefd: int(wakefd), timeout: -1, file: os.NewFile(uintptr(epfd), "epoll")}
+	if r.rc, err = r.file.SyscallConn(); err != nil {
+		r.file.Close()
+		syscall.Close(int(wakefd))
+		return err
+	}
+	r.pollFn = r.poll
 	p.run = r
 	go p.loopRun(r)
 	return nil
@@ -90,16 +110,42 @@ func (p *Poller) start() error {
 
 func (p *Poller) loopRun(r *pollRun) {
 	for !r.stop {
-		n, err := syscall.EpollWait(r.epfd, r.events[:], r.timeout)
-		if err != nil && err != syscall.EINTR {
-			// Only a broken epoll set fails here; nothing can be polled.
-			panic(os.NewSyscallError("epoll_wait", err))
+		r.n, r.err = epollPoll(r.epfd, r.events[:])
+		if r.n == 0 && r.err == nil && r.timeout != 0 {
+			r.wait()
 		}
-		r.n = max(n, 0)
+		if r.err != nil && r.err != syscall.EINTR {
+			// Only a broken epoll set fails here; nothing can be polled.
+			panic(os.NewSyscallError("epoll_wait", r.err))
+		}
 		p.loop.Exec(p.processFn)
 	}
-	syscall.Close(r.epfd)
+	r.file.Close()
 	syscall.Close(r.wakefd)
+}
+
+// wait parks the goroutine in Go's netpoller until the epoll set has
+// events (or the timeout passes), and collects them.
+func (r *pollRun) wait() {
+	if r.timeout > 0 {
+		r.file.SetReadDeadline(time.Now().Add(time.Duration(r.timeout) * time.Millisecond))
+		r.deadline = true
+	} else if r.deadline {
+		r.file.SetReadDeadline(time.Time{})
+		r.deadline = false
+	}
+	if err := r.rc.Read(r.pollFn); err != nil {
+		r.n = 0
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			r.err = err
+		}
+	}
+}
+
+// poll is wait's RawConn callback: false asks to wait for readiness.
+func (r *pollRun) poll(uintptr) bool {
+	r.n, r.err = epollPoll(r.epfd, r.events[:])
+	return r.n > 0 || r.err != nil
 }
 
 // process handles one epoll_wait's events. Worker only.
@@ -288,6 +334,15 @@ func detach(nc syscall.Conn) (int, error) {
 	return fd, nil
 }
 
+// epollPoll is epoll_wait with a zero timeout: it never blocks.
+func epollPoll(epfd int, events []syscall.EpollEvent) (int, error) {
+	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
 // sysRead and sysWrite are read(2) and write(2) on a non-blocking socket:
 // they never block, so they skip the scheduler's system-call bookkeeping.
 func sysRead(fd int, b []byte) (int, syscall.Errno) {
@@ -302,3 +357,130 @@ func sysWrite(fd int, b []byte) (int, syscall.Errno) {
 
 func sysShutdownWrite(fd int) { syscall.Shutdown(fd, syscall.SHUT_WR) }
 func sysClose(fd int)         { syscall.Close(fd) }
+
+// RawSocket is an accepted TCP connection as a non-blocking descriptor,
+// ready for a Poller (see AcceptRaw).
+type RawSocket struct {
+	FD            int
+	Local, Remote net.Addr
+}
+
+// Acceptor accepts TCP connections as raw non-blocking descriptors, for
+// the workers' Pollers to take as they are. A net.Conn would cost a
+// registration with Go's epoll set, keep-alive options, and then a dup, a
+// mode change, a close and a deregistration to take the descriptor back
+// out: about six system calls per connection that accept4 does not need.
+// It waits on a duplicate of the listener's descriptor opened as an
+// os.File, whose RawConn (unlike a listener's) can wait for readiness in
+// Go's netpoller: no thread of its own blocks.
+type Acceptor struct {
+	local  *net.TCPAddr
+	f      *os.File
+	rc     syscall.RawConn
+	fn     func(fd uintptr) bool
+	fd     int
+	sa     syscall.Sockaddr
+	err    error
+	closed atomic.Bool
+}
+
+// NewAcceptor returns an Acceptor for ln, or nil when ln is not a TCP
+// listener or the epoll loop is off: then accept net.Conns.
+func NewAcceptor(ln net.Listener) *Acceptor {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok || pollDisabled {
+		return nil
+	}
+	fd, err := detach(tl) // only a duplicate: the listener stays open
+	if err != nil {
+		return nil
+	}
+	a := &Acceptor{local: tl.Addr().(*net.TCPAddr), f: os.NewFile(uintptr(fd), "listener")}
+	if a.rc, err = a.f.SyscallConn(); err != nil {
+		a.f.Close()
+		return nil
+	}
+	a.fn = a.tryAccept
+	return a
+}
+
+// tryAccept is the RawConn callback: false asks to wait for readiness.
+func (a *Acceptor) tryAccept(lfd uintptr) bool {
+	for {
+		a.fd, a.sa, a.err = syscall.Accept4(int(lfd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		switch a.err {
+		case syscall.EINTR, syscall.ECONNABORTED:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		return true
+	}
+}
+
+// Accept waits for a connection. After Close it returns an error that
+// wraps net.ErrClosed; another error is the listener's (out of
+// descriptors, say: the caller decides whether to wait and retry). One
+// goroutine calls Accept.
+func (a *Acceptor) Accept() (RawSocket, error) {
+	if err := a.rc.Read(a.fn); err != nil {
+		if a.closed.Load() || errors.Is(err, os.ErrClosed) {
+			err = net.ErrClosed
+		}
+		return RawSocket{}, err
+	}
+	if a.err != nil {
+		return RawSocket{}, os.NewSyscallError("accept4", a.err)
+	}
+	fd := a.fd
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	s := RawSocket{FD: fd, Remote: sockaddrToTCP(a.sa), Local: a.local}
+	if a.local.IP.IsUnspecified() {
+		if lsa, err := syscall.Getsockname(fd); err == nil {
+			s.Local = sockaddrToTCP(lsa)
+		}
+	}
+	return s, nil
+}
+
+// Close stops Accept; the listening socket closes once the listener is
+// closed too. Safe from any goroutine.
+func (a *Acceptor) Close() {
+	a.closed.Store(true)
+	a.f.Close()
+}
+
+func sockaddrToTCP(sa syscall.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		ip := net.IP(append([]byte(nil), a.Addr[:]...))
+		zone := ""
+		if a.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
+				zone = ifi.Name
+			}
+		}
+		return &net.TCPAddr{IP: ip, Port: a.Port, Zone: zone}
+	}
+	return &net.TCPAddr{}
+}
+
+// NewRawConn makes a Conn of an accepted descriptor. On a loop without a
+// Poller it falls back to a net.Conn made from the descriptor.
+func NewRawConn(s RawSocket, loop Loop, h Handler, opt Options) (*Conn, error) {
+	if ex, ok := loop.(Executor); ok {
+		return newPollConn(ex, h, opt, s.FD, s.Local, s.Remote), nil
+	}
+	f := os.NewFile(uintptr(s.FD), "tcp")
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	return NewConn(nc, loop, h, opt), nil
+}
+
+// Close closes a socket that was accepted but will not be used.
+func (s RawSocket) Close() { syscall.Close(s.FD) }

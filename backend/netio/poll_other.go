@@ -4,6 +4,7 @@ package netio
 
 import (
 	"errors"
+	"net"
 	"syscall"
 )
 
@@ -28,3 +29,29 @@ func sysRead(fd int, b []byte) (int, syscall.Errno)  { return 0, syscall.ENOSYS 
 func sysWrite(fd int, b []byte) (int, syscall.Errno) { return 0, syscall.ENOSYS }
 func sysShutdownWrite(fd int)                        {}
 func sysClose(fd int)                                {}
+
+// RawSocket is an accepted descriptor; this platform does not make them.
+type RawSocket struct {
+	FD            int
+	Local, Remote net.Addr
+}
+
+// Acceptor accepts raw descriptors; this platform has none.
+type Acceptor struct{}
+
+// NewAcceptor returns nil: accept net.Conns.
+func NewAcceptor(ln net.Listener) *Acceptor { return nil }
+
+// Accept is not available on this platform.
+func (a *Acceptor) Accept() (RawSocket, error) { return RawSocket{}, errNoPoller }
+
+// Close does nothing.
+func (a *Acceptor) Close() {}
+
+// NewRawConn is not available on this platform.
+func NewRawConn(s RawSocket, loop Loop, h Handler, opt Options) (*Conn, error) {
+	return nil, errNoPoller
+}
+
+// Close closes a socket that was accepted but will not be used.
+func (s RawSocket) Close() {}

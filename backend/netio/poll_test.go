@@ -2,6 +2,7 @@ package netio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -289,4 +290,76 @@ func TestPollerStopsWhenIdle(t *testing.T) {
 		}
 	}
 	runtime.GC()
+}
+
+// An Acceptor hands over accepted sockets with both addresses, they serve
+// as Conns on an epoll loop, and Close ends a waiting Accept.
+func TestAcceptor(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	acc := NewAcceptor(ln)
+	if acc == nil {
+		if pollSupported && !pollDisabled {
+			t.Fatal("no Acceptor for a TCP listener")
+		}
+		t.Skip("no epoll loop on this platform")
+	}
+	loop := newExecLoop(t)
+	go func() {
+		cli, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return
+		}
+		defer cli.Close()
+		cli.Write([]byte("ping"))
+		buf := make([]byte, 4)
+		io.ReadFull(&deadlineReader{cli, 5 * time.Second}, buf)
+		cli.Write(buf) // echo what the server said back
+	}()
+	s, err := acc.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Local.String() != ln.Addr().String() {
+		t.Fatalf("local address %v, want %v", s.Local, ln.Addr())
+	}
+	if ra, ok := s.Remote.(*net.TCPAddr); !ok || !ra.IP.IsLoopback() || ra.Port == 0 {
+		t.Fatalf("remote address %v", s.Remote)
+	}
+	var c *Conn
+	rec := newRecorder()
+	rec.onRead = func(b []byte) {
+		if string(b) == "ping" {
+			c.Write([]byte("pong"))
+		}
+	}
+	c, err = NewRawConn(s, loop, rec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(loop, c)
+	rec.wait(t, 5*time.Second)
+	if got := rec.text(); got != "pingpong" {
+		t.Fatalf("server read %q, want pingpong", got)
+	}
+	onLoop(loop, c.Close)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := acc.Accept()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	acc.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end a waiting Accept")
+	}
 }
