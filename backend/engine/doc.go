@@ -19,7 +19,8 @@
 // without a wake-up.
 //
 // On Linux the worker's TCP sockets belong to its epoll loop
-// (netio.Poller): one goroutine per worker waits in epoll_wait and enters
+// (netio.Poller): one goroutine per worker collects the ready sockets
+// (parking in Go's netpoller on the epoll set itself when none are), enters
 // the worker with Exec, reads every ready socket there and hands each read
 // to its handler at once; the writes the reads caused go out at the end of
 // the turn, several requests to one shared upstream in one write. A

@@ -15,9 +15,10 @@ import (
 // pollSupported says whether this platform has the worker-owned epoll loop.
 const pollSupported = true
 
-// Poller is one worker's epoll set. Its goroutine waits in epoll_wait and,
-// when sockets are ready, enters the worker (Executor.Exec) and reads them
-// there, handing each read to its handler at once; the writes those reads
+// Poller is one worker's epoll set. Its goroutine collects ready sockets
+// with a non-blocking epoll_wait (parking in Go's netpoller on the epoll
+// set itself when there are none), enters the worker (Executor.Exec) and
+// reads them there, handing each read to its handler at once; the writes those reads
 // cause go out at the end of the same turn. So a request costs a read and a
 // write, and the epoll_wait is shared by every connection ready at that
 // moment.
