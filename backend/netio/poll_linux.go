@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -120,6 +121,11 @@ func (p *Poller) loopRun(r *pollRun) {
 			panic(os.NewSyscallError("epoll_wait", r.err))
 		}
 		p.loop.Exec(p.processFn)
+		// Under load the loop always finds work and would keep its thread
+		// until the scheduler preempts it (10 ms): let the goroutines
+		// waiting for this thread (another worker's loop, timers, the
+		// collector) run between batches.
+		runtime.Gosched()
 	}
 	r.file.Close()
 	syscall.Close(r.wakefd)
