@@ -1,16 +1,17 @@
 // Command sluice-bench measures sluice against nginx (and Pipy, when PIPY
 // names its binary) on loopback, side by side in one run: a "hello" HTTP
-// responder, a keep-alive reverse proxy to an upstream embedded here, and
-// the same proxy without its per-request script callback (sluice and Pipy
-// only), which prices one callback. Load comes from wrk; CPU time and
-// memory come from /proc.
+// responder and a keep-alive reverse proxy to an upstream embedded here.
+// In the proxy's block sluice and Pipy also run the same proxy without its
+// per-request script callback (sluice-nocb, pipy-nocb), each back to back
+// with its own contender in every round, which prices one callback. Load
+// comes from wrk; CPU time and memory come from /proc.
 //
 // After that table come sluice's throughput with one and two threads when
 // not pinned to a CPU (-threads-curve), every contender's memory idle and
 // holding idle keep-alive connections (-memory, -idle-conns), and, when
 // asked for, a long run of the proxy watching sluice's memory (-soak).
 //
-//	sluice-bench [-scenario all|none|hello,proxy,proxy-nocb] [-rounds 3] [-duration 5s]
+//	sluice-bench [-scenario all|none|hello,proxy] [-rounds 3] [-duration 5s]
 //	             [-threads-curve=true] [-memory=true] [-idle-conns 1000] [-soak 10m]
 //	             [-sluice bin/sluice]
 package main
@@ -51,7 +52,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.Scenario, "scenario", "all", "scenarios for the main table: all, none, or names separated by commas (hello, proxy, proxy-nocb)")
+	flag.StringVar(&o.Scenario, "scenario", "all", "scenarios for the main table: all, none, or names separated by commas (hello, proxy)")
 	flag.IntVar(&o.Rounds, "rounds", 3, "measured rounds per contender")
 	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "length of one round (whole seconds)")
 	flag.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up load before the rounds")
@@ -165,7 +166,7 @@ func run(ctx context.Context, o options) error {
 	default:
 		fmt.Println("pinning: off (one CPU); servers, upstream and wrk share it")
 	}
-	fmt.Printf("load: wrk -t1 -c%d, %d rounds × %v per contender after a %v warm-up, contenders alternating\n",
+	fmt.Printf("load: wrk -t1 -c%d, %d rounds × %v per contender after a %v warm-up, contenders alternating, each -nocb variant back to back with its contender\n",
 		o.Connections, o.Rounds, o.Duration, o.Warmup)
 
 	sections := []func(context.Context) error{b.mainTable}
@@ -199,13 +200,7 @@ func (b *bench) mainTable(ctx context.Context) error {
 	fmt.Println()
 	var results []result
 	for _, sc := range scs {
-		var cs []contender
-		for _, c := range b.contenders {
-			if sc.appliesTo(c.Name) {
-				cs = append(cs, c)
-			}
-		}
-		rs, err := b.runScenario(ctx, sc, cs, b.serverPin)
+		rs, err := b.runScenario(ctx, sc, blockContenders(sc, b.contenders), b.serverPin)
 		results = append(results, rs...)
 		if err != nil {
 			return err
@@ -219,8 +214,9 @@ func (b *bench) mainTable(ctx context.Context) error {
 
 // runScenario starts contenders for sc (and the upstream if sc needs one),
 // each prefixed with pin, warms them up, and measures them in alternating
-// rounds. Results come in the order of contenders. Everything it starts is
-// stopped before it returns.
+// rounds, a variant back to back with its base (see roundOrder). Results
+// come in the order of contenders. Everything it starts is stopped before
+// it returns.
 func (b *bench) runScenario(ctx context.Context, sc scenario, contenders []contender, pin []string) ([]result, error) {
 	o := b.opts
 	var stops []func()
@@ -243,9 +239,10 @@ func (b *bench) runScenario(ctx context.Context, sc scenario, contenders []conte
 	}
 
 	type live struct {
-		res  *result
-		proc *process
-		url  string
+		res   *result
+		proc  *process
+		url   string
+		group string // see contender.group
 	}
 	results := make([]result, len(contenders))
 	var running []live
@@ -263,7 +260,7 @@ func (b *bench) runScenario(ctx context.Context, sc scenario, contenders []conte
 			fmt.Printf("%s/%s: %v\n", sc.Name, c.Name, err)
 			continue
 		}
-		running = append(running, live{&results[i], p, url})
+		running = append(running, live{&results[i], p, url, c.group()})
 	}
 
 	for _, l := range running {
@@ -276,8 +273,9 @@ func (b *bench) runScenario(ctx context.Context, sc scenario, contenders []conte
 			fmt.Printf("%s/%s: %v\n", sc.Name, l.res.Contender, l.res.Err)
 		}
 	}
+	groups := groupBy(running, func(l live) string { return l.group })
 	for round := range o.Rounds {
-		for _, l := range rotate(running, round) {
+		for _, l := range roundOrder(groups, round) {
 			if l.res.Err != nil {
 				continue
 			}

@@ -2,28 +2,32 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
+
+// scriptFunc returns a Pipy-style script that listens on port and, in
+// scenarios with an upstream, forwards to upstreamPort.
+type scriptFunc func(port, upstreamPort int) string
 
 // A scenario is one workload, expressed for every contender.
 type scenario struct {
 	Name     string
 	Upstream bool // whether the scenario needs the embedded upstream server
-	// Contenders names the contenders the scenario applies to; nil means
-	// all of them.
-	Contenders []string
 	// Script is the Pipy-style script for sluice and Pipy.
-	Script func(port, upstreamPort int) string
+	Script scriptFunc
+	// NoCallback, when set, is Script without its one script callback per
+	// request. In the main table every script contender then also runs it,
+	// as "<name>-nocb", back to back with the contender itself in every
+	// round, which prices one callback under the same conditions.
+	NoCallback scriptFunc
 	// NginxServer is the part of nginx's http block for this scenario, or
 	// nil when nginx cannot express it.
 	NginxServer func(port, upstreamPort int) string
 }
 
-// appliesTo reports whether the contender named name runs sc.
-func (sc scenario) appliesTo(name string) bool {
-	return sc.Contenders == nil || slices.Contains(sc.Contenders, name)
-}
+// nocbSuffix ends the name of a contender's variant that runs a scenario's
+// NoCallback script.
+const nocbSuffix = "-nocb"
 
 // expectedBody is what every contender answers in every scenario.
 const expectedBody = upstreamBody
@@ -48,6 +52,9 @@ var scenarios = []scenario{
 		Script: func(port, upstreamPort int) string {
 			return proxyScript(port, upstreamPort, true)
 		},
+		NoCallback: func(port, upstreamPort int) string {
+			return proxyScript(port, upstreamPort, false)
+		},
 		NginxServer: func(port, upstreamPort int) string {
 			return fmt.Sprintf(`  upstream up {
     server 127.0.0.1:%d;
@@ -62,16 +69,6 @@ var scenarios = []scenario{
     }
   }
 `, upstreamPort, port)
-		},
-	},
-	{
-		// proxy without its one script callback per request, to show what
-		// that callback costs. nginx runs no scripts, so it sits this out.
-		Name:       "proxy-nocb",
-		Upstream:   true,
-		Contenders: []string{"sluice", "pipy"},
-		Script: func(port, upstreamPort int) string {
-			return proxyScript(port, upstreamPort, false)
 		},
 	},
 }
@@ -131,7 +128,11 @@ func selectScenarios(spec string) ([]scenario, error) {
 	}
 	var out []scenario
 	for _, name := range strings.Split(spec, ",") {
-		sc, ok := scenarioNamed(strings.TrimSpace(name))
+		name = strings.TrimSpace(name)
+		if name == "proxy"+nocbSuffix {
+			return nil, fmt.Errorf("%q is no longer a scenario: the proxy scenario measures sluice%s (and pipy%s) in its own rounds", name, nocbSuffix, nocbSuffix)
+		}
+		sc, ok := scenarioNamed(name)
 		if !ok {
 			return nil, fmt.Errorf("unknown scenario %q (want all, none, or some of %s, separated by commas)",
 				name, strings.Join(scenarioNames(), ", "))

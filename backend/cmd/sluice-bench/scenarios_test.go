@@ -1,21 +1,22 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
 
 func TestProxyScriptsDifferOnlyByTheCallback(t *testing.T) {
-	with, _ := scenarioNamed("proxy")
-	without, _ := scenarioNamed("proxy-nocb")
-	a := strings.Split(with.Script(8000, 9000), "\n")
-	b := strings.Split(without.Script(8000, 9000), "\n")
+	proxy, _ := scenarioNamed("proxy")
+	a := strings.Split(proxy.Script(8000, 9000), "\n")
+	b := strings.Split(proxy.NoCallback(8000, 9000), "\n")
 	if len(a) != len(b)+1 {
-		t.Fatalf("proxy has %d lines, proxy-nocb %d; want one more", len(a), len(b))
+		t.Fatalf("proxy has %d lines, proxy without the callback %d; want one more", len(a), len(b))
 	}
 	if want := "pipy({ _target: '127.0.0.1:9000' })"; b[0] != want {
-		t.Errorf("proxy-nocb starts %q, want %q", b[0], want)
+		t.Errorf("proxy without the callback starts %q, want %q", b[0], want)
 	}
 	if !strings.HasPrefix(a[0], "pipy({ _router: ") {
 		t.Errorf("proxy starts %q", a[0])
@@ -35,37 +36,77 @@ func TestProxyScriptsDifferOnlyByTheCallback(t *testing.T) {
 		"  .connect(() => _target)",
 	} {
 		if !slices.Contains(b, l) {
-			t.Errorf("proxy-nocb lacks %q", l)
+			t.Errorf("proxy without the callback lacks %q", l)
 		}
 	}
 }
 
-func TestScenarioContenders(t *testing.T) {
-	nocb, _ := scenarioNamed("proxy-nocb")
+func TestBlockContenders(t *testing.T) {
+	cs := []contender{
+		scriptContender("sluice", "/bin/sluice", []string{"--threads=1"}),
+		nginxContender("nginx"),
+		scriptContender("pipy", "/bin/pipy", nil),
+	}
+	names := func(cs []contender) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name+"("+c.group()+")")
+		}
+		return strings.Join(out, " ")
+	}
 	hello, _ := scenarioNamed("hello")
+	proxy, _ := scenarioNamed("proxy")
+	if got, want := names(blockContenders(hello, cs)), "sluice(sluice) nginx(nginx) pipy(pipy)"; got != want {
+		t.Errorf("hello block: %s, want %s", got, want)
+	}
+	block := blockContenders(proxy, cs)
+	if got, want := names(block), "sluice(sluice) sluice-nocb(sluice) nginx(nginx) pipy(pipy) pipy-nocb(pipy)"; got != want {
+		t.Fatalf("proxy block: %s, want %s", got, want)
+	}
+
+	// Each runs its own script file: the variant the one without the
+	// callback, with its base's binary and flags.
+	dir := t.TempDir()
 	for _, tt := range []struct {
-		sc   scenario
-		name string
-		want bool
+		c      contender
+		script scriptFunc
+		argv0  string
+		flags  []string
 	}{
-		{nocb, "sluice", true}, {nocb, "pipy", true}, {nocb, "nginx", false},
-		{hello, "sluice", true}, {hello, "nginx", true},
+		{block[0], proxy.Script, "/bin/sluice", []string{"--threads=1"}},
+		{block[1], proxy.NoCallback, "/bin/sluice", []string{"--threads=1"}},
+		{block[4], proxy.NoCallback, "/bin/pipy", nil},
 	} {
-		if got := tt.sc.appliesTo(tt.name); got != tt.want {
-			t.Errorf("%s.appliesTo(%s) = %v", tt.sc.Name, tt.name, got)
+		argv, err := tt.c.Prepare(dir, proxy, 8000, 9000)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.c.Name, err)
+		}
+		if argv[0] != tt.argv0 || !slices.Equal(argv[2:], tt.flags) || filepath.Base(argv[1]) != tt.c.Name+"-proxy.js" {
+			t.Errorf("%s: argv %q", tt.c.Name, argv)
+			continue
+		}
+		text, err := os.ReadFile(argv[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := tt.script(8000, 9000); string(text) != want {
+			t.Errorf("%s runs\n%s\nwant\n%s", tt.c.Name, text, want)
 		}
 	}
-	if _, err := nginxContender("nginx").Prepare(t.TempDir(), nocb, 1, 2); err == nil {
+	if nginxContender("nginx").WithScript != nil {
+		t.Error("nginx has a script variant")
+	}
+	if _, err := nginxContender("nginx").Prepare(dir, scenario{Name: "scripts-only"}, 1, 2); err == nil {
 		t.Error("nginx prepared a scenario it cannot express")
 	}
 }
 
 func TestSelectScenarios(t *testing.T) {
 	for spec, want := range map[string]string{
-		"all":               "hello proxy proxy-nocb",
-		"none":              "",
-		"proxy":             "proxy",
-		"proxy, proxy-nocb": "proxy proxy-nocb",
+		"all":          "hello proxy",
+		"none":         "",
+		"proxy":        "proxy",
+		"proxy, hello": "proxy hello",
 	} {
 		scs, err := selectScenarios(spec)
 		if err != nil {
@@ -80,7 +121,7 @@ func TestSelectScenarios(t *testing.T) {
 			t.Errorf("%q selects %q, want %q", spec, got, want)
 		}
 	}
-	for _, spec := range []string{"", "proxy,", "bogus"} {
+	for _, spec := range []string{"", "proxy,", "bogus", "proxy-nocb"} {
 		if _, err := selectScenarios(spec); err == nil {
 			t.Errorf("%q selected without error", spec)
 		}

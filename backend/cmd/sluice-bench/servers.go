@@ -18,20 +18,66 @@ import (
 // A contender is one server implementation under test.
 type contender struct {
 	Name string
+	// Base, for a variant of another contender (sluice-nocb), names that
+	// contender; the two run back to back in every round.
+	Base string
 	// Prepare writes the contender's configuration for scenario sc into dir
 	// and returns the command line that serves it on port.
 	Prepare func(dir string, sc scenario, port, upstreamPort int) ([]string, error)
+	// WithScript, set for contenders that run Pipy-style scripts, returns a
+	// variant: the same server, called name, running script in place of
+	// the scenario's.
+	WithScript func(name string, script scriptFunc) contender
+}
+
+// group is the name of the contender c runs back to back with: its base,
+// or its own.
+func (c contender) group() string {
+	if c.Base != "" {
+		return c.Base
+	}
+	return c.Name
 }
 
 // scriptContender runs a Pipy-style script: sluice, and Pipy itself.
 func scriptContender(name, bin string, flags []string) contender {
-	return contender{Name: name, Prepare: func(dir string, sc scenario, port, upstreamPort int) ([]string, error) {
+	return scriptRunner(contender{Name: name}, bin, flags, nil)
+}
+
+// scriptRunner completes c to run bin with the script for each scenario
+// and flags: script when it is set, otherwise the scenario's.
+func scriptRunner(c contender, bin string, flags []string, script scriptFunc) contender {
+	name := c.Name
+	c.Prepare = func(dir string, sc scenario, port, upstreamPort int) ([]string, error) {
+		text := sc.Script
+		if script != nil {
+			text = script
+		}
 		file := filepath.Join(dir, name+"-"+sc.Name+".js")
-		if err := os.WriteFile(file, []byte(sc.Script(port, upstreamPort)), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(text(port, upstreamPort)), 0o644); err != nil {
 			return nil, err
 		}
 		return append([]string{bin, file}, flags...), nil
-	}}
+	}
+	c.WithScript = func(variant string, script scriptFunc) contender {
+		return scriptRunner(contender{Name: variant, Base: name}, bin, flags, script)
+	}
+	return c
+}
+
+// blockContenders lists the contenders of sc's block in the main table:
+// all of contenders, each script contender followed by its -nocb variant
+// when sc has a script without its callback (nginx runs no scripts, so it
+// has none).
+func blockContenders(sc scenario, contenders []contender) []contender {
+	var out []contender
+	for _, c := range contenders {
+		out = append(out, c)
+		if sc.NoCallback != nil && c.WithScript != nil {
+			out = append(out, c.WithScript(c.Name+nocbSuffix, sc.NoCallback))
+		}
+	}
+	return out
 }
 
 // nginxContender runs nginx with one worker, in the foreground, with every

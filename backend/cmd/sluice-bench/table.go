@@ -129,35 +129,64 @@ func writeTable(w io.Writer, table string) {
 // cost sluice in req/s.
 const callbackTarget = 0.10
 
-// printCallbackCost compares proxy with proxy-nocb for every contender
-// measured in both: the difference is what one script callback per request
-// costs.
+// printCallbackCost compares every script contender in a scenario with
+// its -nocb variant from the same rounds: the difference is what one script
+// callback per request costs. The headline is the median of the per-round
+// costs, each from a round's pair of runs back to back, which cancels most
+// of the machine's drift; the ratio of the medians and the CPU per request
+// of both follow.
 func printCallbackCost(w io.Writer, results []result) {
 	for _, r := range results {
-		if r.Scenario != "proxy-nocb" {
+		base, ok := strings.CutSuffix(r.Contender, nocbSuffix)
+		if !ok {
 			continue
 		}
-		without, ok1 := find(results, "proxy-nocb", r.Contender)
-		with, ok2 := find(results, "proxy", r.Contender)
+		without, ok1 := find(results, r.Scenario, r.Contender)
+		with, ok2 := find(results, r.Scenario, base)
 		if !ok1 || !ok2 {
 			continue
 		}
+		var costs []float64
+		for i := range min(len(with.Rounds), len(without.Rounds)) {
+			if b := without.Rounds[i].ReqPerSec; b > 0 {
+				costs = append(costs, 1-with.Rounds[i].ReqPerSec/b)
+			}
+		}
 		a, b := summarize(with), summarize(without)
-		if b.Median == 0 {
+		if len(costs) == 0 || b.Median == 0 {
 			continue
 		}
-		cost := 1 - a.Median/b.Median
-		verdict := fmt.Sprintf("%.1f%% slower", 100*cost)
-		if cost < 0 {
-			verdict = fmt.Sprintf("%.1f%% faster", -100*cost)
+		how := fmt.Sprintf("one round of %s and %s back to back", base, r.Contender)
+		if len(costs) > 1 {
+			how = fmt.Sprintf("median of %d per-round costs, %s to %s, each from %s and %s back to back", len(costs),
+				percent(slices.Min(costs)), percent(slices.Max(costs)), base, r.Contender)
 		}
-		line := fmt.Sprintf("callback cost (%s): proxy is %s than proxy-nocb (req/s %s vs %s; CPU µs/req %s vs %s)",
-			r.Contender, verdict, rate(a.Median), rate(b.Median), micros(a.CPUPerReq), micros(b.CPUPerReq))
-		if r.Contender == "sluice" {
+		line := fmt.Sprintf("callback cost (%s): %s is %s than %s%s (%s)",
+			base, r.Scenario, slowerOrFaster(median(costs)), r.Scenario, nocbSuffix, how)
+		if base == "sluice" {
 			line += fmt.Sprintf("; target ≤ %.0f%%", 100*callbackTarget)
 		}
 		fmt.Fprintln(w, line)
+		line = fmt.Sprintf("  ratio of medians: %s (req/s %s vs %s); CPU µs/req %s vs %s",
+			slowerOrFaster(1-a.Median/b.Median), rate(a.Median), rate(b.Median), micros(a.CPUPerReq), micros(b.CPUPerReq))
+		if b.CPUPerReq > 0 {
+			line += fmt.Sprintf(" (%+.1f%%)", 100*(float64(a.CPUPerReq)/float64(b.CPUPerReq)-1))
+		}
+		fmt.Fprintln(w, line)
 	}
+}
+
+// slowerOrFaster words a cost in req/s: a positive one is slower.
+func slowerOrFaster(cost float64) string {
+	if cost < 0 {
+		return fmt.Sprintf("%.1f%% faster", -100*cost)
+	}
+	return fmt.Sprintf("%.1f%% slower", 100*cost)
+}
+
+// percent formats a fraction as a percentage.
+func percent(v float64) string {
+	return fmt.Sprintf("%.1f%%", 100*v)
 }
 
 // printRatios adds a sluice/X row for every other contender measured in
@@ -229,4 +258,34 @@ func rotate[T any](v []T, n int) []T {
 	}
 	n %= len(v)
 	return append(slices.Clone(v[n:]), v[:n]...)
+}
+
+// groupBy splits v into groups of the same key, in the order each key first
+// appears.
+func groupBy[T any](v []T, key func(T) string) [][]T {
+	var groups [][]T
+	index := map[string]int{}
+	for _, x := range v {
+		k := key(x)
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], x)
+	}
+	return groups
+}
+
+// roundOrder is the order of round n: the groups rotated left by n, so
+// that each round starts with a different one, and the members of each
+// group back to back, rotated left by n as well, so that which of them
+// goes first alternates.
+func roundOrder[T any](groups [][]T, n int) []T {
+	var out []T
+	for _, g := range rotate(groups, n) {
+		out = append(out, rotate(g, n)...)
+	}
+	return out
 }

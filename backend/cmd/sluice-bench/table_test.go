@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,39 +69,98 @@ func TestParseCPUList(t *testing.T) {
 }
 
 func TestPrintCallbackCost(t *testing.T) {
+	rounds := func(rates ...float64) []wrkResult {
+		var out []wrkResult
+		for _, r := range rates {
+			out = append(out, round(r, int64(r)*5))
+		}
+		return out
+	}
 	results := []result{
-		{Scenario: "proxy", Contender: "sluice", Rounds: []wrkResult{round(45000, 450000)}, CPU: 9 * time.Second},
-		{Scenario: "proxy", Contender: "nginx", Rounds: []wrkResult{round(60000, 600000)}},
-		{Scenario: "proxy", Contender: "pipy", Rounds: []wrkResult{round(42000, 420000)}},
-		{Scenario: "proxy-nocb", Contender: "sluice", Rounds: []wrkResult{round(50000, 500000)}, CPU: 9 * time.Second},
-		{Scenario: "proxy-nocb", Contender: "pipy", Rounds: []wrkResult{round(41000, 410000)}},
+		// sluice's per-round costs are 10%, 12% and 5%; its medians (45k,
+		// 50k) make 10% too, but from rounds that did not run together.
+		{Scenario: "proxy", Contender: "sluice", Rounds: rounds(45000, 44000, 47500), CPU: 4500 * time.Millisecond},
+		{Scenario: "proxy", Contender: "sluice-nocb", Rounds: rounds(50000, 50000, 50000), CPU: 4500 * time.Millisecond},
+		{Scenario: "proxy", Contender: "nginx", Rounds: rounds(60000, 60000, 60000)},
+		{Scenario: "proxy", Contender: "pipy", Rounds: rounds(42000)},
+		{Scenario: "proxy", Contender: "pipy-nocb", Rounds: rounds(41000)},
 	}
 	var b strings.Builder
 	printCallbackCost(&b, results)
-	want := "callback cost (sluice): proxy is 10.0% slower than proxy-nocb (req/s 45.0k vs 50.0k; CPU µs/req 20.00 vs 18.00); target ≤ 10%\n" +
-		"callback cost (pipy): proxy is 2.4% faster than proxy-nocb (req/s 42.0k vs 41.0k; CPU µs/req 0.00 vs 0.00)\n"
+	want := "callback cost (sluice): proxy is 10.0% slower than proxy-nocb (median of 3 per-round costs, 5.0% to 12.0%, each from sluice and sluice-nocb back to back); target ≤ 10%\n" +
+		"  ratio of medians: 10.0% slower (req/s 45.0k vs 50.0k); CPU µs/req 6.59 vs 6.00 (+9.9%)\n" +
+		"callback cost (pipy): proxy is 2.4% faster than proxy-nocb (one round of pipy and pipy-nocb back to back)\n" +
+		"  ratio of medians: 2.4% faster (req/s 42.0k vs 41.0k); CPU µs/req 0.00 vs 0.00\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 
-	// Nothing to compare without both scenarios.
+	// The headline pairs rounds, where the medians do not: here sluice-nocb
+	// drifts down over the rounds exactly as sluice does.
 	b.Reset()
-	printCallbackCost(&b, results[:3])
-	printCallbackCost(&b, append([]result{{Scenario: "proxy", Contender: "sluice", Err: errors.New("x")}}, results[3:]...))
+	printCallbackCost(&b, []result{
+		{Scenario: "proxy", Contender: "sluice", Rounds: rounds(90000, 72000, 45000)},
+		{Scenario: "proxy", Contender: "sluice-nocb", Rounds: rounds(100000, 80000, 50000)},
+	})
+	if !strings.HasPrefix(b.String(), "callback cost (sluice): proxy is 10.0% slower than proxy-nocb (median of 3 per-round costs, 10.0% to 10.0%, each from sluice and sluice-nocb back to back)") ||
+		!strings.Contains(b.String(), "ratio of medians: 10.0% slower (req/s 72.0k vs 80.0k)") {
+		t.Errorf("drifting rounds:\n%s", b.String())
+	}
+
+	// Nothing to compare without both.
+	b.Reset()
+	printCallbackCost(&b, results[2:4])
+	printCallbackCost(&b, append([]result{{Scenario: "proxy", Contender: "sluice", Err: errors.New("x")}}, results[1:3]...))
+	printCallbackCost(&b, []result{results[0], {Scenario: "hello", Contender: "sluice-nocb", Rounds: rounds(50000)}})
 	if b.Len() > 0 {
-		t.Errorf("cost printed without a proxy result:\n%s", b.String())
+		t.Errorf("cost printed without both results of one scenario:\n%s", b.String())
 	}
 }
 
-func TestPrintTableSkipsRatiosForAbsentContenders(t *testing.T) {
+func TestPrintTableNoRatiosForVariants(t *testing.T) {
 	results := []result{
-		{Scenario: "proxy-nocb", Contender: "sluice", Rounds: []wrkResult{round(50000, 250000)}},
-		{Scenario: "proxy-nocb", Contender: "pipy", Rounds: []wrkResult{round(40000, 200000)}},
+		{Scenario: "proxy", Contender: "sluice", Rounds: []wrkResult{round(50000, 250000)}},
+		{Scenario: "proxy", Contender: "sluice-nocb", Rounds: []wrkResult{round(55000, 275000)}},
+		{Scenario: "proxy", Contender: "pipy", Rounds: []wrkResult{round(40000, 200000)}},
+		{Scenario: "proxy", Contender: "pipy-nocb", Rounds: []wrkResult{round(44000, 220000)}},
 	}
 	var b strings.Builder
 	printTable(&b, results)
 	out := b.String()
-	if !strings.Contains(out, "proxy-nocb  sluice/pipy  1.25×") || strings.Contains(out, "sluice/nginx") {
+	for _, want := range []string{
+		"proxy     sluice-nocb  55.0k (55.0k–55.0k)",
+		"proxy     pipy-nocb    44.0k (44.0k–44.0k)",
+		"proxy     sluice/pipy  1.25×",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "sluice/nginx") || strings.Contains(out, "nocb/") || strings.Contains(out, "/sluice-nocb") {
 		t.Errorf("unexpected ratios:\n%s", out)
+	}
+}
+
+func TestRoundOrder(t *testing.T) {
+	groups := groupBy([]string{"s", "s-nocb", "n", "p", "p-nocb"}, func(s string) string {
+		base, _ := strings.CutSuffix(s, "-nocb")
+		return base
+	})
+	for n, want := range []string{
+		"s s-nocb n p p-nocb",
+		"n p-nocb p s-nocb s",
+		"p p-nocb s s-nocb n",
+		"s-nocb s n p-nocb p",
+	} {
+		if got := strings.Join(roundOrder(groups, n), " "); got != want {
+			t.Errorf("round %d: %s, want %s", n, got, want)
+		}
+	}
+	// Without variants it is rotate.
+	single := groupBy([]string{"a", "b", "c"}, func(s string) string { return s })
+	for n := range 4 {
+		if got, want := roundOrder(single, n), rotate([]string{"a", "b", "c"}, n); !slices.Equal(got, want) {
+			t.Errorf("round %d: %v, want %v", n, got, want)
+		}
 	}
 }
