@@ -7,6 +7,7 @@ import (
 	"sluice/backend/engine"
 	"sluice/backend/event"
 	_ "sluice/backend/filters"
+	"sluice/backend/http1"
 )
 
 // loadOne loads a one-module program on one worker.
@@ -67,6 +68,25 @@ func BenchmarkScriptCallbackPerMessage(b *testing.B) {
 		b.ResetTimer()
 		for range b.N {
 			pl.OnEvent(start)
+			pl.OnEvent(event.End())
+		}
+		b.StopTimer()
+	})
+}
+
+// The routing callback of the proxy benchmark on a request head, inside a
+// batch as the epoll loop runs it.
+func BenchmarkRoutingCallback(b *testing.B) {
+	p := loadOne(b, `pipy({ _router: new algo.URLRouter({ '/*': '127.0.0.1:8080' }), _target: '' })
+.pipeline('p').handleMessageStart(msg => _target = _router.find(msg.head.headers.host, msg.head.path))`)
+	w := p.Workers[0]
+	head := &http1.RequestHead{Method: "GET", Path: "/hello", Protocol: "HTTP/1.1", Headers: http1.Headers{{Name: "host", Value: "example.com"}}}
+	w.Exec(func() {
+		pl := namedLayout(b, p, "p").Instantiate(w.NewContext(nil), event.Discard)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			pl.OnEvent(&event.MessageStart{Head: head})
 			pl.OnEvent(event.End())
 		}
 		b.StopTimer()

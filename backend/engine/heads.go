@@ -97,23 +97,23 @@ func (v *headView) Get(key string) goja.Value {
 		return v.headers
 	case "protocol":
 		if v.req != nil {
-			return rt.ToValue(v.req.Protocol)
+			return v.w.stringValue(v.req.Protocol)
 		}
-		return rt.ToValue(v.resp.Protocol)
+		return v.w.stringValue(v.resp.Protocol)
 	}
 	if v.req != nil {
 		switch key {
 		case "method":
-			return rt.ToValue(v.req.Method)
+			return v.w.stringValue(v.req.Method)
 		case "path":
-			return rt.ToValue(v.req.Path)
+			return v.w.stringValue(v.req.Path)
 		}
 	} else {
 		switch key {
 		case "status":
 			return rt.ToValue(v.resp.Status)
 		case "statusText":
-			return rt.ToValue(v.resp.StatusText)
+			return v.w.stringValue(v.resp.StatusText)
 		}
 	}
 	return v.extra[key]
@@ -202,7 +202,7 @@ func (v *headersView) Get(key string) goja.Value {
 	case n == 0:
 		return nil
 	case n == 1:
-		return v.w.rt.ToValue(first)
+		return v.w.stringValue(first)
 	case name == "set-cookie":
 		vals := v.hs.Values(name)
 		arr := make([]any, len(vals))

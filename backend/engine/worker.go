@@ -41,6 +41,7 @@ type Worker struct {
 	reading       *netio.Conn // connection whose input is being processed
 	poller        *netio.Poller
 	callDepth     int              // Call1 nesting
+	strs          *strCache        // script values of repeated strings
 	argBufs       [4][1]goja.Value // Call1's argument lists, by depth
 	execFn        func()           // what Exec runs now
 	execInJS      goja.Callable    // a script function that calls execNative
