@@ -169,18 +169,26 @@ func (l *listener) accept() {
 			}
 			return
 		}
-		spec := l.spec.Load()
-		if max := spec.Options.MaxConnections; max > 0 && l.active.Load() >= int64(max) {
+		spec, w, id, ok := l.admit()
+		if !ok {
 			nc.Close()
 			continue
 		}
-		p := l.srv.Program()
-		w := p.NextWorker()
-		l.active.Add(1)
-		l.srv.conns.Add(1)
-		id := l.srv.ids.Add(1)
 		w.Post(func() { w.startInbound(nc, spec, id, l) })
 	}
+}
+
+// admit counts a new connection in, unless the listener is at its
+// maxConnections, and picks the worker that will serve it.
+func (l *listener) admit() (spec *ListenSpec, w *Worker, id uint64, ok bool) {
+	spec = l.spec.Load()
+	if max := spec.Options.MaxConnections; max > 0 && l.active.Load() >= int64(max) {
+		return nil, nil, 0, false
+	}
+	w = l.srv.Program().NextWorker()
+	l.active.Add(1)
+	l.srv.conns.Add(1)
+	return spec, w, l.srv.ids.Add(1), true
 }
 
 func (l *listener) close() {
@@ -204,16 +212,11 @@ func (l *listener) acceptRaw() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		spec := l.spec.Load()
-		if max := spec.Options.MaxConnections; max > 0 && l.active.Load() >= int64(max) {
+		spec, w, id, ok := l.admit()
+		if !ok {
 			s.Close()
 			continue
 		}
-		p := l.srv.Program()
-		w := p.NextWorker()
-		l.active.Add(1)
-		l.srv.conns.Add(1)
-		id := l.srv.ids.Add(1)
 		w.Post(func() {
 			c, err := netio.NewRawConn(s, w, nil, w.inboundOptions(spec))
 			if err != nil {

@@ -122,8 +122,8 @@ type Decoder struct {
 	// (bytes once handed out are never written again) and heads come in
 	// small batches, so a request head costs a fraction of an allocation.
 	strs     []byte
-	reqSlab  []reqSlot
-	respSlab []respSlot
+	reqSlab  []headSlot[RequestHead]
+	respSlab []headSlot[ResponseHead]
 
 	// body
 	remain int64 // bytes left in the content-length body or chunk
@@ -914,41 +914,29 @@ func newHead[H RequestHead | ResponseHead](n int) (*H, Headers) {
 
 func newRequestHead(n int) (*RequestHead, Headers) { return newHead[RequestHead](n) }
 
-type reqSlot struct {
-	h RequestHead
-	a [8]Header
-}
-
-type respSlot struct {
-	h ResponseHead
+// headSlot is a head with room for a few headers, handed out from slabs.
+type headSlot[H RequestHead | ResponseHead] struct {
+	h H
 	a [8]Header
 }
 
 const slabSize = 4
 
-func (d *Decoder) requestHead(n int) (*RequestHead, Headers) {
-	if n > len(reqSlot{}.a) {
-		return newRequestHead(n)
+// fromSlab takes a head for n headers from *slab, refilling it when empty.
+func fromSlab[H RequestHead | ResponseHead](slab *[]headSlot[H], n int) (*H, Headers) {
+	if n > len(headSlot[H]{}.a) {
+		return newHead[H](n)
 	}
-	if len(d.reqSlab) == 0 {
-		d.reqSlab = make([]reqSlot, slabSize)
+	if len(*slab) == 0 {
+		*slab = make([]headSlot[H], slabSize)
 	}
-	p := &d.reqSlab[0]
-	d.reqSlab = d.reqSlab[1:]
+	p := &(*slab)[0]
+	*slab = (*slab)[1:]
 	return &p.h, p.a[:n]
 }
 
-func (d *Decoder) responseHead(n int) (*ResponseHead, Headers) {
-	if n > len(respSlot{}.a) {
-		return newResponseHead(n)
-	}
-	if len(d.respSlab) == 0 {
-		d.respSlab = make([]respSlot, slabSize)
-	}
-	p := &d.respSlab[0]
-	d.respSlab = d.respSlab[1:]
-	return &p.h, p.a[:n]
-}
+func (d *Decoder) requestHead(n int) (*RequestHead, Headers)   { return fromSlab(&d.reqSlab, n) }
+func (d *Decoder) responseHead(n int) (*ResponseHead, Headers) { return fromSlab(&d.respSlab, n) }
 
 // intern returns b as a string cut from the decoder's string arena.
 func (d *Decoder) intern(b []byte) string {

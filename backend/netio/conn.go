@@ -494,10 +494,6 @@ func (c *Conn) End() {
 
 // Close closes the connection at once, dropping unsent output.
 func (c *Conn) Close() {
-	if c.poller != nil {
-		c.closePoll()
-		return
-	}
 	c.ending = true
 	c.out = nil
 	c.mu.Lock()
@@ -506,6 +502,14 @@ func (c *Conn) Close() {
 	c.releaseHeld()
 	c.mu.Unlock()
 	c.closedBy.Store(true)
+	if c.poller != nil {
+		c.closeFD()
+		if c.started && !c.readerDone {
+			// As in goroutine mode, input ends (cleanly) after a Close.
+			c.loop.Post(func() { c.endInput(event.NoError) })
+		}
+		return
+	}
 	c.nc.Close()
 }
 

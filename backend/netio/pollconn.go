@@ -243,21 +243,6 @@ func (c *Conn) shutdownPoll() {
 
 const lingerTime = 5 * time.Second
 
-func (c *Conn) closePoll() {
-	c.ending = true
-	c.out = nil
-	c.mu.Lock()
-	c.pending = nil
-	c.closed = true
-	c.releaseHeld()
-	c.mu.Unlock()
-	c.closedBy.Store(true)
-	c.closeFD()
-	if c.started && !c.readerDone {
-		c.loop.Post(func() { c.endInput(event.NoError) })
-	}
-}
-
 func (c *Conn) closeFD() {
 	if c.fdClosed {
 		return
