@@ -43,6 +43,7 @@ func (in *Inbound) object(w *Worker) goja.Value {
 func (w *Worker) Call(ctx *Context, fn goja.Callable, args ...goja.Value) (goja.Value, error) {
 	prev := w.ctx
 	w.ctx = ctx
+	w.calls++
 	outer := w.enterScript()
 	v, err := fn(goja.Undefined(), args...)
 	if outer {

@@ -41,6 +41,8 @@ type Worker struct {
 	reading       *netio.Conn // connection whose input is being processed
 	poller        *netio.Poller
 	callDepth     int              // Call1 nesting
+	calls         uint64           // script callbacks made (Call)
+	scriptBatches bool             // the last Exec batch called scripts
 	strs          *strCache        // script values of repeated strings
 	argBufs       [4][1]goja.Value // Call1's argument lists, by depth
 	execFn        func()           // what Exec runs now
@@ -210,7 +212,16 @@ func (w *Worker) Exec(fn func()) {
 	if w.execWrapped == nil {
 		w.execWrapped = w.execInScript
 	}
-	w.runTask(w.execWrapped)
+	// The script frame pays off only when the batch calls scripts: guess
+	// from the last batch, so a program without callbacks (a constant
+	// serveHTTP) makes no goja call at all.
+	calls := w.calls
+	if w.scriptBatches {
+		w.runTask(w.execWrapped)
+	} else {
+		w.runTask(fn)
+	}
+	w.scriptBatches = w.calls != calls
 	w.execFn = nil
 	w.drain()
 	w.run.Unlock()

@@ -198,10 +198,6 @@ func newPollConn(ex Executor, h Handler, opt Options, fd int, local, remote net.
 	return c
 }
 
-// NetConn returns the wrapped connection. In poll mode it has been closed:
-// the Conn owns a duplicate of its descriptor.
-func (c *Conn) NetConn() net.Conn { return c.nc }
-
 // SetHandler replaces the handler; call before Start.
 func (c *Conn) SetHandler(h Handler) { c.h = h }
 
