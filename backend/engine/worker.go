@@ -166,6 +166,11 @@ func (w *Worker) endTurn() {
 	}
 }
 
+// EndTurn does the turn's deferred work now (netio.Executor): the epoll
+// loop sends what an upstream's responses caused before it reads new
+// requests. Worker only.
+func (w *Worker) EndTurn() { w.endTurn() }
+
 // Defer runs fn at the end of the current turn: once the task queue has
 // emptied (or after a bounded number of tasks under steady load). Worker only.
 func (w *Worker) Defer(fn func()) { w.deferred = append(w.deferred, fn) }

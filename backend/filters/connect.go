@@ -203,6 +203,7 @@ func (f *connect) connected(s *connSession, nc net.Conn, err error) {
 	}
 	f.conn = netio.NewConn(nc, f.p.W, &connHandler{s}, netio.Options{
 		ReadTimeout: f.c.readTimeout, WriteTimeout: f.c.writeTimeout, IdleTimeout: f.c.idleTimeout,
+		Upstream: true,
 	})
 	f.meter.Connected(s.connTime)
 	f.conn.Meter = f.meter

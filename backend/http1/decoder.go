@@ -122,8 +122,9 @@ type Decoder struct {
 	// (bytes once handed out are never written again) and heads come in
 	// small batches, so a request head costs a fraction of an allocation.
 	strs     []byte
-	reqSlab  []headSlot[RequestHead]
-	respSlab []headSlot[ResponseHead]
+	reqSlab  []RequestHead
+	respSlab []ResponseHead
+	hdrs     Headers // arena of header fields
 
 	// body
 	remain int64 // bytes left in the content-length body or chunk
@@ -914,29 +915,48 @@ func newHead[H RequestHead | ResponseHead](n int) (*H, Headers) {
 
 func newRequestHead(n int) (*RequestHead, Headers) { return newHead[RequestHead](n) }
 
-// headSlot is a head with room for a few headers, handed out from slabs.
-type headSlot[H RequestHead | ResponseHead] struct {
-	h H
-	a [8]Header
-}
+// Heads come from slabs of headSlab, and their header fields from an arena
+// of headerArena fields, each with headerSpare fields of room to grow
+// (three-index slices: growing further copies, never into a neighbour).
+// A request then costs a share of two allocations instead of one of its
+// own for the head and its fields.
+const (
+	headSlab    = 16
+	headerArena = 128
+	headerSpare = 1
+)
 
-const slabSize = 4
-
-// fromSlab takes a head for n headers from *slab, refilling it when empty.
-func fromSlab[H RequestHead | ResponseHead](slab *[]headSlot[H], n int) (*H, Headers) {
-	if n > len(headSlot[H]{}.a) {
-		return newHead[H](n)
-	}
+// fromSlab takes a head from *slab, refilling it when empty.
+func fromSlab[H RequestHead | ResponseHead](slab *[]H) *H {
 	if len(*slab) == 0 {
-		*slab = make([]headSlot[H], slabSize)
+		*slab = make([]H, headSlab)
 	}
 	p := &(*slab)[0]
 	*slab = (*slab)[1:]
-	return &p.h, p.a[:n]
+	return p
 }
 
-func (d *Decoder) requestHead(n int) (*RequestHead, Headers)   { return fromSlab(&d.reqSlab, n) }
-func (d *Decoder) responseHead(n int) (*ResponseHead, Headers) { return fromSlab(&d.respSlab, n) }
+// headers returns room for n header fields, from the decoder's arena.
+func (d *Decoder) headers(n int) Headers {
+	want := n + headerSpare
+	if want > headerArena/4 {
+		return make(Headers, n, want)
+	}
+	if cap(d.hdrs)-len(d.hdrs) < want {
+		d.hdrs = make(Headers, 0, headerArena)
+	}
+	i := len(d.hdrs)
+	d.hdrs = d.hdrs[:i+want]
+	return d.hdrs[i : i+n : i+want]
+}
+
+func (d *Decoder) requestHead(n int) (*RequestHead, Headers) {
+	return fromSlab(&d.reqSlab), d.headers(n)
+}
+
+func (d *Decoder) responseHead(n int) (*ResponseHead, Headers) {
+	return fromSlab(&d.respSlab), d.headers(n)
+}
 
 // intern returns b as a string cut from the decoder's string arena.
 func (d *Decoder) intern(b []byte) string {

@@ -46,6 +46,9 @@ type Executor interface {
 	// NetPoller returns the worker's Poller (made with NewPoller once).
 	// Worker only.
 	NetPoller() *Poller
+	// EndTurn does the turn's deferred work now (flushing what the turn
+	// has written so far), from inside Exec. Worker only.
+	EndTurn()
 }
 
 // pollDisabled turns the epoll loop off (SLUICE_NETPOLL=go), to compare the
@@ -77,6 +80,11 @@ type Options struct {
 	WriteTimeout time.Duration // a write stuck for this long ends the connection with WriteTimeout
 	IdleTimeout  time.Duration // neither direction active for this long ends it with IdleTimeout
 	ReadLimit    int64         // bytes read but not yet processed before the reader pauses (default 1 MiB)
+	// Upstream marks a connection to an upstream server. On the epoll loop
+	// its input is handled first in a turn and what that causes is sent at
+	// once: responses leave before new requests are read, so work already
+	// under way finishes first.
+	Upstream bool
 }
 
 // Conn is a socket owned by one worker.

@@ -63,9 +63,21 @@ type pollRun struct {
 	rc           syscall.RawConn
 	pollFn       func(uintptr) bool
 	deadline     bool
+	slept        bool // the last wait parked the goroutine
 }
 
-const wakeSlot = -1
+// busySlice is how long the loop works before it yields its thread's CPU
+// to other processes. The proxy's p99 latency, with its upstream on the
+// same CPU: 1.8 ms without yielding, 1.3 ms yielding after 300 µs of work,
+// at 2 % less throughput; 100 µs cost 6 %, 1 ms helped less.
+const busySlice = 300 * time.Microsecond
+
+// Event slots that are not connections: the wake-up eventfd, and an event
+// already handled this turn.
+const (
+	wakeSlot = -1
+	doneSlot = -2
+)
 
 const epollET = 1 << 31 // syscall.EPOLLET is a negative int
 
@@ -111,10 +123,15 @@ func (p *Poller) start() error {
 }
 
 func (p *Poller) loopRun(r *pollRun) {
+	busySince := time.Now()
 	for !r.stop {
 		r.n, r.err = epollPoll(r.epfd, r.events[:])
 		if r.n == 0 && r.err == nil && r.timeout != 0 {
+			r.slept = false
 			r.wait()
+			if r.slept {
+				busySince = time.Now()
+			}
 		}
 		if r.err != nil && r.err != syscall.EINTR {
 			// Only a broken epoll set fails here; nothing can be polled.
@@ -126,6 +143,14 @@ func (p *Poller) loopRun(r *pollRun) {
 		// waiting for this thread (another worker's loop, timers, the
 		// collector) run between batches.
 		runtime.Gosched()
+		// The same holds for the processes sharing the CPU, which the
+		// kernel lets wait for up to a slice and a tick (several ms): the
+		// upstream a sidecar proxies to, or any upstream on the same
+		// machine. Give them the CPU after every busySlice of work.
+		if time.Since(busySince) > busySlice {
+			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+			busySince = time.Now()
+		}
 	}
 	r.file.Close()
 	syscall.Close(r.wakefd)
@@ -152,7 +177,11 @@ func (r *pollRun) wait() {
 // poll is wait's RawConn callback: false asks to wait for readiness.
 func (r *pollRun) poll(uintptr) bool {
 	r.n, r.err = epollPoll(r.epfd, r.events[:])
-	return r.n > 0 || r.err != nil
+	if r.n > 0 || r.err != nil {
+		return true
+	}
+	r.slept = true
+	return false
 }
 
 // process handles one epoll_wait's events. Worker only.
@@ -160,20 +189,38 @@ func (p *Poller) process() {
 	r := p.run
 	p.inProcess = true
 	var crash any
+	// Upstream connections first, and what their input caused (responses
+	// to clients) is sent before the clients' new requests are read: work
+	// under way finishes before new work starts, and the clients' replies
+	// can arrive while this turn goes on.
+	upstreams := 0
 	for i := 0; i < r.n; i++ {
 		ev := &r.events[i]
-		if ev.Fd == wakeSlot {
+		if c := p.eventConn(ev); c != nil && c.opt.Upstream {
+			if x := p.dispatch(c, ev.Events); x != nil && crash == nil {
+				crash = x
+			}
+			ev.Fd = doneSlot
+			upstreams++
+		}
+	}
+	if upstreams > 0 {
+		p.loop.EndTurn()
+	}
+	for i := 0; i < r.n; i++ {
+		ev := &r.events[i]
+		switch ev.Fd {
+		case doneSlot:
+			continue
+		case wakeSlot:
 			var b [8]byte
 			syscall.Read(r.wakefd, b[:])
 			continue
 		}
-		slot := ev.Fd
-		c := p.conns[slot]
-		if c == nil || p.gens[slot] != uint32(ev.Pad) {
-			continue
-		}
-		if x := p.dispatch(c, ev.Events); x != nil && crash == nil {
-			crash = x
+		if c := p.eventConn(ev); c != nil {
+			if x := p.dispatch(c, ev.Events); x != nil && crash == nil {
+				crash = x
+			}
 		}
 	}
 	r.n = 0
@@ -208,6 +255,19 @@ func (p *Poller) process() {
 		// signalled again); now the worker logs the failure.
 		panic(crash)
 	}
+}
+
+// eventConn returns the connection an event is for, or nil when the event
+// is not a connection's or is stale.
+func (p *Poller) eventConn(ev *syscall.EpollEvent) *Conn {
+	slot := ev.Fd
+	if slot < 0 {
+		return nil
+	}
+	if c := p.conns[slot]; c != nil && p.gens[slot] == uint32(ev.Pad) {
+		return c
+	}
+	return nil
 }
 
 // dispatch acts on one connection's events (none: read on). A panic in

@@ -35,6 +35,8 @@ func (l *execLoop) Exec(fn func()) {
 
 func (l *execLoop) NetPoller() *Poller { return l.poller }
 
+func (l *execLoop) EndTurn() {}
+
 // forEachMode runs f with a goroutine-per-connection loop and, where the
 // platform has it, with an epoll loop.
 func forEachMode(t *testing.T, f func(t *testing.T, loop Loop)) {

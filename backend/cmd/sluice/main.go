@@ -293,6 +293,16 @@ func serve(file string, o options) int {
 			defer trace.Stop()
 		}
 	}
+	if path := os.Getenv("SLUICE_MEMPROFILE"); path != "" {
+		// For allocation work: every allocation of the run, sampled every 4 KiB.
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	p, err := load(file, o)
 	if err != nil {
 		reportLoadError(err)
