@@ -2,6 +2,7 @@ package http1
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -763,6 +764,40 @@ func TestResponseStartTunnelFromCallback(t *testing.T) {
 		}
 		if got := r.String(); got != want || d.PendingRequests() != 0 {
 			t.Fatalf("split at %d:\n%s", k, got)
+		}
+	}
+}
+
+// Heads decoded one after another share allocations, but each owns its
+// header fields: adding fields to one (a proxy adding X-Forwarded-For) or
+// setting them never shows in another.
+func TestDecodedHeadsOwnTheirHeaders(t *testing.T) {
+	r := &recorder{}
+	d := NewRequestDecoder(r, Limits{})
+	var in strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&in, "GET /%d HTTP/1.1\r\nHost: h%d\r\nX-N: %d\r\n\r\n", i, i, i)
+	}
+	if err := d.Feed([]byte(in.String())); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.heads) != 40 {
+		t.Fatalf("decoded %d requests, want 40", len(r.heads))
+	}
+	for i, h := range r.heads {
+		head := h.(*RequestHead)
+		head.Headers.Add("x-forwarded-for", fmt.Sprint("10.0.0.", i))
+		head.Headers.Add("x-extra", "a")
+		head.Headers.Add("x-more", "b")
+	}
+	for i, h := range r.heads {
+		head := h.(*RequestHead)
+		want := Headers{
+			{"host", fmt.Sprint("h", i)}, {"x-n", fmt.Sprint(i)},
+			{"x-forwarded-for", fmt.Sprint("10.0.0.", i)}, {"x-extra", "a"}, {"x-more", "b"},
+		}
+		if head.Path != fmt.Sprint("/", i) || fmt.Sprint(head.Headers) != fmt.Sprint(want) {
+			t.Fatalf("request %d: %s %v, want /%d %v", i, head.Path, head.Headers, i, want)
 		}
 	}
 }

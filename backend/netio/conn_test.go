@@ -30,17 +30,22 @@ func newTestLoop(t *testing.T) *testLoop {
 				return
 			case fn := <-l.tasks:
 				fn()
-				for len(l.deferred) > 0 {
-					d := l.deferred
-					l.deferred = nil
-					for _, f := range d {
-						f()
-					}
-				}
+				l.runDeferred()
 			}
 		}
 	}()
 	return l
+}
+
+// runDeferred runs the deferred work now. Loop goroutine only.
+func (l *testLoop) runDeferred() {
+	for len(l.deferred) > 0 {
+		d := l.deferred
+		l.deferred = nil
+		for _, f := range d {
+			f()
+		}
+	}
 }
 
 func (l *testLoop) Post(fn func())     { l.tasks <- fn }

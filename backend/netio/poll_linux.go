@@ -90,20 +90,31 @@ func NewPoller(loop Executor) *Poller {
 }
 
 func (p *Poller) start() error {
+	r, err := newPollRun()
+	if err != nil {
+		return err
+	}
+	p.run = r
+	go p.loopRun(r)
+	return nil
+}
+
+// newPollRun makes an epoll set with the wake-up eventfd in it.
+func newPollRun() (*pollRun, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		return os.NewSyscallError("epoll_create1", err)
+		return nil, os.NewSyscallError("epoll_create1", err)
 	}
 	wakefd, _, errno := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if errno != 0 {
 		syscall.Close(epfd)
-		return os.NewSyscallError("eventfd2", errno)
+		return nil, os.NewSyscallError("eventfd2", errno)
 	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeSlot}
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, int(wakefd), &ev); err != nil {
 		syscall.Close(epfd)
 		syscall.Close(int(wakefd))
-		return os.NewSyscallError("epoll_ctl", err)
+		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
 	// The epoll set is itself pollable: as a non-blocking os.File it is
 	// registered with Go's netpoller, so the goroutine waits for it like
@@ -114,12 +125,10 @@ func (p *Poller) start() error {
 	if r.rc, err = r.file.SyscallConn(); err != nil {
 		r.file.Close()
 		syscall.Close(int(wakefd))
-		return err
+		return nil, err
 	}
 	r.pollFn = r.poll
-	p.run = r
-	go p.loopRun(r)
-	return nil
+	return r, nil
 }
 
 func (p *Poller) loopRun(r *pollRun) {

@@ -35,7 +35,7 @@ func (l *execLoop) Exec(fn func()) {
 
 func (l *execLoop) NetPoller() *Poller { return l.poller }
 
-func (l *execLoop) EndTurn() {}
+func (l *execLoop) EndTurn() { l.runDeferred() }
 
 // forEachMode runs f with a goroutine-per-connection loop and, where the
 // platform has it, with an epoll loop.
