@@ -13,7 +13,7 @@ import (
 // funcHandler is a Handler made of a function.
 type funcHandler func(b []byte)
 
-func (f funcHandler) OnRead(b []byte)          { f(b) }
+func (f funcHandler) OnRead(b []byte)        { f(b) }
 func (funcHandler) OnClosed(event.ErrorCode) {}
 
 // In a turn where an upstream's response and a client's new request are
