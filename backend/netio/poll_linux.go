@@ -48,6 +48,9 @@ type Poller struct {
 	moreSpare []*Conn
 	arena     []byte
 	processFn func()
+	// sentUpstream says an Upstream connection was written to since the
+	// loop last slept or yielded.
+	sentUpstream bool
 }
 
 // pollRun is one lifetime of the poller's goroutine.
@@ -131,7 +134,12 @@ func newPollRun() (*pollRun, error) {
 	return r, nil
 }
 
+// runningLoops counts the pollers' goroutines.
+var runningLoops atomic.Int32
+
 func (p *Poller) loopRun(r *pollRun) {
+	runningLoops.Add(1)
+	defer runningLoops.Add(-1)
 	busySince := time.Now()
 	for !r.stop {
 		r.n, r.err = epollPoll(r.epfd, r.events[:])
@@ -140,6 +148,7 @@ func (p *Poller) loopRun(r *pollRun) {
 			r.wait()
 			if r.slept {
 				busySince = time.Now()
+				p.sentUpstream = false
 			}
 		}
 		if r.err != nil && r.err != syscall.EINTR {
@@ -152,13 +161,21 @@ func (p *Poller) loopRun(r *pollRun) {
 		// waiting for this thread (another worker's loop, timers, the
 		// collector) run between batches.
 		runtime.Gosched()
-		// The same holds for the processes sharing the CPU, which the
-		// kernel lets wait for up to a slice and a tick (several ms): the
-		// upstream a sidecar proxies to, or any upstream on the same
-		// machine. Give them the CPU after every busySlice of work.
-		if time.Since(busySince) > busySlice {
-			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		// The same holds for an upstream on the same CPU (the application
+		// of a sidecar, a local backend), which the kernel lets wait for up
+		// to a slice and a tick (several ms) while requests sent to it
+		// pile up. After every busySlice of work that sent something
+		// upstream, give it the CPU, when every CPU the runtime may use
+		// has a busy loop on it. Otherwise the kernel has room to run the
+		// upstream elsewhere, and a yield only wakes our own idle threads:
+		// with one loop and two CPUs, it cost 15 % of the proxy's
+		// throughput in context switches.
+		if p.sentUpstream && time.Since(busySince) > busySlice {
+			if int(runningLoops.Load()) >= runtime.GOMAXPROCS(0) {
+				syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+			}
 			busySince = time.Now()
+			p.sentUpstream = false
 		}
 	}
 	r.file.Close()

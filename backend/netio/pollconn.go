@@ -124,6 +124,9 @@ func (c *Conn) flushPoll() {
 		return
 	}
 	if len(out) > 0 {
+		if c.opt.Upstream {
+			c.poller.sentUpstream = true
+		}
 		n, errno := c.writeFD(out)
 		if errno != 0 {
 			c.writeFailed(ErrorCode(errno))
