@@ -49,8 +49,8 @@ type Poller struct {
 	arena     []byte
 	processFn func()
 	// sentUpstream says an Upstream connection was written to since the
-	// loop last slept or yielded.
-	sentUpstream bool
+	// loop last slept or yielded. Set on the worker, read by the loop.
+	sentUpstream atomic.Bool
 }
 
 // pollRun is one lifetime of the poller's goroutine.
@@ -148,7 +148,7 @@ func (p *Poller) loopRun(r *pollRun) {
 			r.wait()
 			if r.slept {
 				busySince = time.Now()
-				p.sentUpstream = false
+				p.sentUpstream.Store(false)
 			}
 		}
 		if r.err != nil && r.err != syscall.EINTR {
@@ -170,12 +170,12 @@ func (p *Poller) loopRun(r *pollRun) {
 		// upstream elsewhere, and a yield only wakes our own idle threads:
 		// with one loop and two CPUs, it cost 15 % of the proxy's
 		// throughput in context switches.
-		if p.sentUpstream && time.Since(busySince) > busySlice {
+		if p.sentUpstream.Load() && time.Since(busySince) > busySlice {
 			if int(runningLoops.Load()) >= runtime.GOMAXPROCS(0) {
 				syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 			}
 			busySince = time.Now()
-			p.sentUpstream = false
+			p.sentUpstream.Store(false)
 		}
 	}
 	r.file.Close()

@@ -125,7 +125,7 @@ func (c *Conn) flushPoll() {
 	}
 	if len(out) > 0 {
 		if c.opt.Upstream {
-			c.poller.sentUpstream = true
+			c.poller.sentUpstream.Store(true)
 		}
 		n, errno := c.writeFD(out)
 		if errno != 0 {
