@@ -22,7 +22,12 @@ const pollSupported = true
 // reads them there, handing each read to its handler at once; the writes those reads
 // cause go out at the end of the same turn. So a request costs a read and a
 // write, and the epoll_wait is shared by every connection ready at that
-// moment.
+// moment. Upstream connections (Options.Upstream) are read first in a turn,
+// and what they cause is sent before the other connections are read.
+//
+// Under load the goroutine yields between turns: to other goroutines after
+// every turn, and to other processes (an upstream on the same CPU) after
+// busySlice of work that sent something upstream.
 //
 // Sockets are registered edge-triggered for input and output. After a read
 // that did not fill its buffer the socket is taken to be drained (as nginx
@@ -35,7 +40,8 @@ const pollSupported = true
 // closed it closes the epoll set and returns, and the next connection
 // starts it again.
 //
-// Threading: everything but the goroutine's epoll_wait runs on the worker.
+// Threading: everything but the goroutine's epoll_wait and yields runs on
+// the worker.
 type Poller struct {
 	loop      Executor
 	run       *pollRun // nil when no goroutine runs
