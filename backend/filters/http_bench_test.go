@@ -31,6 +31,9 @@ func benchRequests(b *testing.B, addr string) {
 		}
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			b.Fatalf("status %d: the benchmark would measure an error path", res.StatusCode)
+		}
 	}
 }
 
