@@ -63,24 +63,65 @@ type URLRouter[V any] struct {
 }
 
 type routerNode[V any] struct {
-	children map[string]*routerNode[V]
+	// A node's children are looked up by name: in the two parallel slices
+	// while there are at most smallChildren of them (comparing a few short
+	// names costs less than hashing one), in index once there are more.
+	names    []string
+	kids     []*routerNode[V]
+	index    map[string]*routerNode[V]
 	value    V
 	hasValue bool
 }
 
+// smallChildren is how many children a node keeps in slices before it
+// indexes them in a map.
+const smallChildren = 8
+
 func (n *routerNode[V]) child(name string) *routerNode[V] {
-	return n.children[name]
+	if n.index != nil {
+		return n.index[name]
+	}
+	for i, s := range n.names {
+		if s == name {
+			return n.kids[i]
+		}
+	}
+	return nil
+}
+
+// childAt is child for a name that is part of the URL being looked up;
+// neither form of the lookup copies it.
+func (n *routerNode[V]) childAt(name []byte) *routerNode[V] {
+	if n.index != nil {
+		return n.index[string(name)]
+	}
+	for i, s := range n.names {
+		if s == string(name) {
+			return n.kids[i]
+		}
+	}
+	return nil
 }
 
 func (n *routerNode[V]) newChild(name string) *routerNode[V] {
-	if c, ok := n.children[name]; ok {
+	if c := n.child(name); c != nil {
 		return c
 	}
-	if n.children == nil {
-		n.children = make(map[string]*routerNode[V])
-	}
 	c := &routerNode[V]{}
-	n.children[name] = c
+	switch {
+	case n.index != nil:
+		n.index[name] = c
+	case len(n.names) < smallChildren:
+		n.names = append(n.names, name)
+		n.kids = append(n.kids, c)
+	default:
+		n.index = make(map[string]*routerNode[V], len(n.names)+1)
+		for i, s := range n.names {
+			n.index[s] = n.kids[i]
+		}
+		n.index[name] = c
+		n.names, n.kids = nil, nil
+	}
 	return c
 }
 
@@ -236,7 +277,7 @@ func findHost[V any](n *routerNode[V], m *urlMatch, p int) *routerNode[V] {
 		for i < m.domainEnd && url[i] != '.' {
 			i++
 		}
-		n = n.children[string(url[p:i])]
+		n = n.childAt(url[p:i])
 		if n == nil {
 			return nil
 		}
@@ -253,7 +294,7 @@ func findHost[V any](n *routerNode[V], m *urlMatch, p int) *routerNode[V] {
 }
 
 func findPathOrExact[V any](slash *routerNode[V], m *urlMatch) *routerNode[V] {
-	if exact := slash.children[string(m.url[m.pathStart:m.pathEnd])]; exact != nil {
+	if exact := slash.childAt(m.url[m.pathStart:m.pathEnd]); exact != nil {
 		return exact
 	}
 	return findPath(slash, m, m.pathStart+1)
@@ -267,7 +308,7 @@ func findPath[V any](n *routerNode[V], m *urlMatch, p int) *routerNode[V] {
 	for i < m.pathEnd && url[i] != '/' {
 		i++
 	}
-	if c := n.children[string(url[p:i])]; c != nil {
+	if c := n.childAt(url[p:i]); c != nil {
 		if next := i + 1; next >= m.pathEnd {
 			c = c.child("*")
 		} else {

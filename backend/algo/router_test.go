@@ -2,6 +2,7 @@ package algo
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -244,5 +245,40 @@ func BenchmarkURLRouterFind(b *testing.B) {
 		if _, ok := r.Find(c[0], c[1]); !ok {
 			b.Fatal("no match", c)
 		}
+	}
+}
+
+// A node with many children (hosts, services, exact paths) finds every one
+// of them, before and after it outgrows its small list, and a pattern
+// added again still replaces its value.
+func TestURLRouterManySiblings(t *testing.T) {
+	r := NewURLRouter[string]()
+	for i := range 3 * smallChildren {
+		for _, p := range []string{"/svc%d/*", "/exact%d", "host%d.example/*"} {
+			pat := fmt.Sprintf(p, i)
+			if err := r.Add(pat, pat); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for j := 0; j <= i; j++ { // everything added so far is still found
+			for _, c := range [][3]string{
+				{"any", fmt.Sprintf("/svc%d/x/y", j), fmt.Sprintf("/svc%d/*", j)},
+				{"any", fmt.Sprintf("/exact%d", j), fmt.Sprintf("/exact%d", j)},
+				{fmt.Sprintf("host%d.example:80", j), "/", fmt.Sprintf("host%d.example/*", j)},
+			} {
+				if got, ok := r.Find(c[0], c[1]); !ok || got != c[2] {
+					t.Fatalf("after %d rounds Find(%q, %q) = %q, %v; want %q", i+1, c[0], c[1], got, ok, c[2])
+				}
+			}
+		}
+	}
+	if _, ok := r.Find("any", "/exact99"); ok {
+		t.Fatal("an unknown exact path matched")
+	}
+	if err := r.Add("/svc3/*", "again"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.Find("any", "/svc3/z"); got != "again" {
+		t.Fatalf("re-added pattern gives %q", got)
 	}
 }
