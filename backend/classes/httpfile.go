@@ -158,7 +158,7 @@ func installHTTPFile(w *engine.Worker, g *goja.Object) {
 		return w.NewInstance(pro, f)
 	})
 	w.Method(pro, "toMessage", func(this *goja.Object, call goja.FunctionCall) goja.Value {
-		f, ok := this.Export().(*httpFile)
+		f, ok := w.Impl(this).(*httpFile)
 		if !ok {
 			throw("not an http.File")
 		}

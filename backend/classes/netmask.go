@@ -167,7 +167,7 @@ func installNetmask(w *engine.Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), m)
 	})
 	get := func(this *goja.Object) *netmask {
-		m, ok := this.Export().(*netmask)
+		m, ok := w.Impl(this).(*netmask)
 		if !ok {
 			throw("not a Netmask")
 		}

@@ -144,7 +144,7 @@ func installOS(w *engine.Worker, g *goja.Object) {
 	statsPro.Set("constructor", statsCtor)
 	ns.Set("Stats", statsCtor)
 	getStats := func(this *goja.Object) *fileStat {
-		s, ok := this.Export().(*jsStats)
+		s, ok := w.Impl(this).(*jsStats)
 		if !ok {
 			throw("not an os.Stats")
 		}

@@ -353,7 +353,7 @@ func installURL(w *engine.Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), &jsSearchParams{p: p})
 	})
 	getSP := func(this *goja.Object) *searchParams {
-		sp, ok := this.Export().(*jsSearchParams)
+		sp, ok := w.Impl(this).(*jsSearchParams)
 		if !ok {
 			throw("not a URLSearchParams")
 		}
@@ -467,7 +467,7 @@ func installURL(w *engine.Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), j)
 	})
 	w.Method(urlPro, "toString", func(this *goja.Object, call goja.FunctionCall) goja.Value {
-		j, ok := this.Export().(*jsURL)
+		j, ok := w.Impl(this).(*jsURL)
 		if !ok {
 			throw("not a URL")
 		}

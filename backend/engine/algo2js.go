@@ -78,7 +78,7 @@ func installAlgo2(w *Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), &hashing{b: algo.NewHashingLoadBalancer(targets, unhealthy)})
 	})
 	getH := func(this *goja.Object) *hashing {
-		h, ok := this.Export().(*hashing)
+		h, ok := w.Impl(this).(*hashing)
 		if !ok {
 			throw("not a HashingLoadBalancer")
 		}
@@ -113,7 +113,7 @@ func installAlgo2(w *Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), &leastWork{b: algo.NewWeightedLeastWorkLoadBalancer(ws, unhealthy)})
 	})
 	getLW := func(this *goja.Object) *leastWork {
-		l, ok := this.Export().(*leastWork)
+		l, ok := w.Impl(this).(*leastWork)
 		if !ok {
 			throw("not a LeastWorkLoadBalancer")
 		}
@@ -164,7 +164,7 @@ func installAlgo2(w *Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), &percentile{p: algo.NewPercentile(buckets)})
 	})
 	getP := func(this *goja.Object) *percentile {
-		p, ok := this.Export().(*percentile)
+		p, ok := w.Impl(this).(*percentile)
 		if !ok {
 			throw("not a Percentile")
 		}

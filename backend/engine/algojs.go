@@ -34,7 +34,7 @@ func installAlgo(w *Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), r)
 	})
 	get := func(this *goja.Object) *router {
-		r, ok := this.Export().(*router)
+		r, ok := w.Impl(this).(*router)
 		if !ok {
 			throw("not a URLRouter")
 		}
@@ -71,7 +71,7 @@ func installAlgo(w *Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), &rr{b: algo.NewWeightedRoundRobinLoadBalancer(ws, unhealthy)})
 	})
 	getRR := func(this *goja.Object) *rr {
-		r, ok := this.Export().(*rr)
+		r, ok := w.Impl(this).(*rr)
 		if !ok {
 			throw("not a RoundRobinLoadBalancer")
 		}
@@ -141,7 +141,7 @@ func installAlgo(w *Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), jc)
 	})
 	getC := func(this *goja.Object) *jsCache {
-		c, ok := this.Export().(*jsCache)
+		c, ok := w.Impl(this).(*jsCache)
 		if !ok {
 			throw("not a Cache")
 		}
@@ -213,7 +213,7 @@ func installAlgo(w *Worker, g *goja.Object) {
 		return w.NewInstance(call.This.Prototype(), &pool{p: rp})
 	})
 	getP := func(this *goja.Object) *pool {
-		p, ok := this.Export().(*pool)
+		p, ok := w.Impl(this).(*pool)
 		if !ok {
 			throw("not a ResourcePool")
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // loadOne loads a one-module program on one worker.
-func loadOne(b *testing.B, src string) *engine.Program {
+func loadOne(b testing.TB, src string) *engine.Program {
 	b.Helper()
 	p, err := engine.Load(engine.Options{FS: fstest.MapFS{"main.js": {Data: []byte(src)}}, Main: "/main.js", Threads: 1})
 	if err != nil {
@@ -21,7 +21,7 @@ func loadOne(b *testing.B, src string) *engine.Program {
 	return p
 }
 
-func namedLayout(b *testing.B, p *engine.Program, name string) *engine.Layout {
+func namedLayout(b testing.TB, p *engine.Program, name string) *engine.Layout {
 	l := p.Modules()[0].Named(name)
 	if l == nil {
 		b.Fatalf("no pipeline %q", name)

@@ -83,5 +83,5 @@
 // object such as algo), Worker.Method adds methods to its prototype, and
 // Worker.NewInstance makes instances backed by a Go value (a
 // goja.DynamicObject; embed Props when all members live on the prototype).
-// Methods reach the Go value with this.Export().
+// Methods reach the Go value with Worker.Impl(this).
 package engine

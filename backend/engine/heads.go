@@ -23,7 +23,7 @@ func (w *Worker) HeadValue(h any) goja.Value {
 	case goja.Value:
 		return h
 	case *http1.RequestHead, *http1.ResponseHead:
-		return w.headValueIn(h, &headView{}, nil)
+		return w.headValueIn(h, &headView{}, nil, nil, nil)
 	}
 	return w.rt.ToValue(h)
 }
@@ -37,14 +37,18 @@ func isHTTPHead(h any) bool {
 }
 
 // headValueIn is HeadValue for an HTTP head, with the views' Go state in
-// storage the caller provides (hsv may be nil).
-func (w *Worker) headValueIn(h any, hv *headView, hsv *headersView) goja.Value {
-	*hv = headView{w: w, spare: hsv}
+// storage the caller provides (hsv may be nil). obj and hsvObj, when not
+// nil, are script objects already made over hv and hsv, to be reused.
+func (w *Worker) headValueIn(h any, hv *headView, hsv *headersView, obj, hsvObj *goja.Object) goja.Value {
+	*hv = headView{w: w, spare: hsv, spareObj: hsvObj}
 	switch h := h.(type) {
 	case *http1.RequestHead:
 		hv.req = h
 	case *http1.ResponseHead:
 		hv.resp = h
+	}
+	if obj != nil {
+		return obj
 	}
 	return w.rt.NewDynamicObject(hv)
 }
@@ -72,6 +76,8 @@ type headView struct {
 	headers *goja.Object
 	extra   map[string]goja.Value // fields scripts add that HTTP has no place for
 	spare   *headersView          // storage for the headers view, if preallocated
+	// spareObj is a script object already made over spare, if lent.
+	spareObj *goja.Object
 }
 
 func (v *headView) hs() *http1.Headers {
@@ -90,9 +96,13 @@ func (v *headView) Get(key string) goja.Value {
 			if hsv == nil {
 				hsv = &headersView{}
 			}
-			v.spare = nil
 			*hsv = headersView{w: v.w, hs: v.hs()}
-			v.headers = rt.NewDynamicObject(hsv)
+			if v.spareObj != nil && hsv == v.spare {
+				v.headers = v.spareObj
+			} else {
+				v.headers = rt.NewDynamicObject(hsv)
+			}
+			v.spare, v.spareObj = nil, nil
 		}
 		return v.headers
 	case "protocol":

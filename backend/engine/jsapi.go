@@ -288,6 +288,22 @@ func (w *Worker) NewInstance(proto *goja.Object, impl goja.DynamicObject) *goja.
 	return o
 }
 
+// Impl returns the Go value behind an instance made by NewInstance (or any
+// other object made over a goja.DynamicObject), like o.Export() but
+// without its allocation: the last object asked about is remembered, and
+// methods are mostly called on the same router, balancer or cache again
+// and again. For other objects it is o.Export().
+func (w *Worker) Impl(o *goja.Object) any {
+	if o == w.implObj {
+		return w.implVal
+	}
+	v := o.Export()
+	if _, stable := v.(goja.DynamicObject); stable {
+		w.implObj, w.implVal = o, v
+	}
+	return v
+}
+
 // Props is a DynamicObject with no own properties: every member lives on
 // the prototype. Embed it in Go types exposed as class instances.
 type Props struct{}
@@ -541,6 +557,9 @@ type startViews struct {
 	ev   jsEvent
 	head headView
 	hdrs headersView
+	// The script objects already made for head and hdrs, when the views
+	// are lent (LendEventObject); nil when each event gets its own.
+	headObj, hdrsObj *goja.Object
 }
 
 func (j *jsEvent) Get(key string) goja.Value {
@@ -555,7 +574,7 @@ func (j *jsEvent) Get(key string) goja.Value {
 			}
 			if j.head == nil {
 				if j.views != nil && isHTTPHead(e.Head) {
-					j.head = j.w.headValueIn(e.Head, &j.views.head, &j.views.hdrs)
+					j.head = j.w.headValueIn(e.Head, &j.views.head, &j.views.hdrs, j.views.headObj, j.views.hdrsObj)
 				} else {
 					j.head = j.w.HeadValue(e.Head)
 				}

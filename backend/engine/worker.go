@@ -50,6 +50,9 @@ type Worker struct {
 	execNative    goja.Value       // runs execFn
 	execWrapped   func()           // w.execInScript, made once
 	api           *jsAPI
+	lent          *lentStart   // event objects lent to confined handlers
+	implObj       *goja.Object // Impl's last object
+	implVal       any          // and its Go value
 	modules       []*Module
 	byPath        map[string]*Module
 	loading       []*Module

@@ -36,8 +36,10 @@ func registerHandle(name, sig, help string, when handleWhen) {
 			}
 			// A handler that takes no argument gets none: no event object is built.
 			wantsArg := args[0].(*goja.Object).Get("length").ToInteger() > 0
+			// A handler that cannot keep its MessageStart is lent reused objects.
+			lend := wantsArg && when == onMessageStart && engine.ConfinesArg(args[0])
 			return configFunc(func(p *engine.Pipeline, next event.Target) engine.Filter {
-				return &handle{p: p, next: next, fn: fn, when: when, wantsArg: wantsArg}
+				return &handle{p: p, next: next, fn: fn, when: when, wantsArg: wantsArg, lend: lend}
 			}), nil
 		},
 	})
@@ -94,6 +96,7 @@ type handle struct {
 	fn       goja.Callable
 	when     handleWhen
 	wantsArg bool
+	lend     bool // the handler is ConfinesArg-cleared
 	started  bool
 	failed   bool
 }
@@ -119,9 +122,16 @@ func (h *handle) OnEvent(e event.Event) {
 	if call {
 		w := h.p.W
 		var err error
-		if h.wantsArg {
+		switch {
+		case h.lend:
+			o, lent := w.LendEventObject(e)
+			_, err = w.Call1(h.p.Context, h.fn, o)
+			if lent {
+				w.ReturnEventObject()
+			}
+		case h.wantsArg:
 			_, err = w.Call1(h.p.Context, h.fn, w.EventObject(e))
-		} else {
+		default:
 			_, err = w.Call(h.p.Context, h.fn)
 		}
 		if err != nil {
