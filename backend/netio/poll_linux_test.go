@@ -33,7 +33,7 @@ func TestUpstreamInputFirstAndFlushedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.run = r
-	t.Cleanup(func() { r.file.Close(); syscall.Close(r.wakefd) })
+	t.Cleanup(func() { r.unregister(); syscall.Close(r.epfd); syscall.Close(r.wakefd) })
 
 	clientSide, clientPeer := pair(t)
 	upstreamSide, upstreamPeer := pair(t)
@@ -87,5 +87,60 @@ func TestUpstreamInputFirstAndFlushedAtOnce(t *testing.T) {
 	n, err := clientPeer.Read(buf)
 	if err != nil || string(buf[:n]) != "response 1" {
 		t.Fatalf("client got %q, %v; want %q", buf[:n], err, "response 1")
+	}
+}
+
+// A loop that serves clients only sleeps in its own epoll_wait, outside
+// Go's netpoller; once it has an upstream connection it parks in the
+// netpoller; when the upstream closes it goes back. In every phase a
+// client's request, sent while the loop sleeps, wakes it and is answered.
+func TestLoopSleepsOutsideNetpollerUntilItHasUpstreams(t *testing.T) {
+	if pollDisabled {
+		t.Skip("SLUICE_NETPOLL=go: no epoll loop")
+	}
+	loop := newExecLoop(t)
+	srv, cli := pair(t)
+	var c *Conn
+	c = NewConn(srv, loop, funcHandler(func(b []byte) { c.Write(append([]byte("re:"), b...)) }), Options{})
+	start(loop, c)
+	registered := func() bool { // whether the loop's epoll set is in Go's netpoller
+		var r bool
+		onLoop(loop, func() { r = loop.poller.run.inNetpoller.Load() })
+		return r
+	}
+	roundTrip := func(phase string) {
+		t.Helper()
+		time.Sleep(30 * time.Millisecond) // the loop is asleep by now
+		msg := "request " + phase
+		if _, err := cli.Write([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		cli.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := cli.Read(buf)
+		if err != nil || string(buf[:n]) != "re:"+msg {
+			t.Fatalf("%s: got %q, %v", phase, buf[:n], err)
+		}
+	}
+	roundTrip("clients only")
+	if registered() {
+		t.Fatal("a loop with clients only parked in Go's netpoller")
+	}
+
+	upSide, upPeer := pair(t)
+	up := NewConn(upSide, loop, funcHandler(func([]byte) {}), Options{Upstream: true})
+	start(loop, up)
+	roundTrip("with an upstream") // the loop may have gone to sleep before the upstream came
+	roundTrip("with an upstream, again")
+	if !registered() {
+		t.Fatal("a loop with an upstream connection did not park in Go's netpoller")
+	}
+
+	upPeer.Close()
+	onLoop(loop, up.Close)
+	roundTrip("after the upstream")
+	roundTrip("after the upstream, again")
+	if registered() {
+		t.Fatal("the loop still parks in Go's netpoller after its upstream closed")
 	}
 }
