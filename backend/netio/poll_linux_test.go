@@ -33,7 +33,7 @@ func TestUpstreamInputFirstAndFlushedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.run = r
-	t.Cleanup(func() { r.unregister(); syscall.Close(r.epfd); syscall.Close(r.wakefd) })
+	t.Cleanup(func() { r.file.Close(); syscall.Close(r.wakefd) })
 
 	clientSide, clientPeer := pair(t)
 	upstreamSide, upstreamPeer := pair(t)
@@ -90,57 +90,81 @@ func TestUpstreamInputFirstAndFlushedAtOnce(t *testing.T) {
 	}
 }
 
-// A loop that serves clients only sleeps in its own epoll_wait, outside
-// Go's netpoller; once it has an upstream connection it parks in the
-// netpoller; when the upstream closes it goes back. In every phase a
-// client's request, sent while the loop sleeps, wakes it and is answered.
-func TestLoopSleepsOutsideNetpollerUntilItHasUpstreams(t *testing.T) {
+// A loop that serves clients only polls for a while before it parks, but
+// only while that pays: after a short wait or a spin that found work. A
+// spin that finds nothing turns spinning off, and a long wait keeps it off.
+func TestSpinOnlyWhileItPays(t *testing.T) {
+	if pollDisabled {
+		t.Skip("SLUICE_NETPOLL=go: no epoll loop")
+	}
+	r, err := newPollRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.file.Close(); syscall.Close(r.wakefd) })
+	wake := func() {
+		one := [8]byte{1}
+		syscall.Write(r.wakefd, one[:])
+	}
+	drain := func() {
+		var b [8]byte
+		syscall.Read(r.wakefd, b[:])
+	}
+	r.timeout = 50
+
+	// Not spinning, nothing ready: it parks until the timeout, and a long
+	// wait leaves spinning off.
+	start := time.Now()
+	r.spinThenWait()
+	if waited := time.Since(start); r.n != 0 || waited < 40*time.Millisecond || r.spinning {
+		t.Fatalf("idle wait: n=%d after %v, spinning %v", r.n, waited, r.spinning)
+	}
+
+	// An event that comes while it is parked, at once: the wait was short,
+	// so the next wait spins first.
+	wake()
+	r.spinThenWait()
+	drain()
+	if r.n != 1 || !r.spinning {
+		t.Fatalf("short wait: n=%d, spinning %v", r.n, r.spinning)
+	}
+
+	// Spinning and an event is there by the spin's first poll: it is found
+	// without parking, and spinning stays on.
+	r.slept = false
+	wake()
+	r.spinThenWait()
+	drain()
+	if r.n != 1 || !r.spinning || r.slept {
+		t.Fatalf("spin with work: n=%d, spinning %v, slept %v", r.n, r.spinning, r.slept)
+	}
+
+	// Spinning and nothing comes: the spin ends, it parks until the
+	// timeout and spinning is off.
+	start = time.Now()
+	r.spinThenWait()
+	if waited := time.Since(start); r.n != 0 || waited < 40*time.Millisecond || r.spinning {
+		t.Fatalf("spin without work: n=%d after %v, spinning %v", r.n, waited, r.spinning)
+	}
+}
+
+// Loops count their upstream connections, which decide whether they spin.
+func TestPollerCountsUpstreams(t *testing.T) {
 	if pollDisabled {
 		t.Skip("SLUICE_NETPOLL=go: no epoll loop")
 	}
 	loop := newExecLoop(t)
-	srv, cli := pair(t)
-	var c *Conn
-	c = NewConn(srv, loop, funcHandler(func(b []byte) { c.Write(append([]byte("re:"), b...)) }), Options{})
-	start(loop, c)
-	registered := func() bool { // whether the loop's epoll set is in Go's netpoller
-		var r bool
-		onLoop(loop, func() { r = loop.poller.run.inNetpoller.Load() })
-		return r
-	}
-	roundTrip := func(phase string) {
-		t.Helper()
-		time.Sleep(30 * time.Millisecond) // the loop is asleep by now
-		msg := "request " + phase
-		if _, err := cli.Write([]byte(msg)); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 64)
-		cli.SetReadDeadline(time.Now().Add(2 * time.Second))
-		n, err := cli.Read(buf)
-		if err != nil || string(buf[:n]) != "re:"+msg {
-			t.Fatalf("%s: got %q, %v", phase, buf[:n], err)
-		}
-	}
-	roundTrip("clients only")
-	if registered() {
-		t.Fatal("a loop with clients only parked in Go's netpoller")
-	}
-
-	upSide, upPeer := pair(t)
+	cliSide, _ := pair(t)
+	upSide, _ := pair(t)
+	c := NewConn(cliSide, loop, funcHandler(func([]byte) {}), Options{})
 	up := NewConn(upSide, loop, funcHandler(func([]byte) {}), Options{Upstream: true})
-	start(loop, up)
-	roundTrip("with an upstream") // the loop may have gone to sleep before the upstream came
-	roundTrip("with an upstream, again")
-	if !registered() {
-		t.Fatal("a loop with an upstream connection did not park in Go's netpoller")
+	start(loop, c, up)
+	if n := loop.poller.upstreamConns.Load(); n != 1 {
+		t.Fatalf("%d upstream connections counted, want 1", n)
 	}
-
-	upPeer.Close()
 	onLoop(loop, up.Close)
-	roundTrip("after the upstream")
-	roundTrip("after the upstream, again")
-	if registered() {
-		t.Fatal("the loop still parks in Go's netpoller after its upstream closed")
+	onLoop(loop, c.Close)
+	if n := loop.poller.upstreamConns.Load(); n != 0 {
+		t.Fatalf("%d upstream connections counted after both closed", n)
 	}
 }
