@@ -208,6 +208,7 @@ func (b *bench) mainTable(ctx context.Context) error {
 	}
 	fmt.Println()
 	printTable(os.Stdout, results)
+	printPairedRatios(os.Stdout, results)
 	printCallbackCost(os.Stdout, results)
 	return nil
 }

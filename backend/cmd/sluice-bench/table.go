@@ -176,6 +176,39 @@ func printCallbackCost(w io.Writer, results []result) {
 	}
 }
 
+// printPairedRatios gives, for every scenario, sluice's req/s against each
+// peer's as the median of the per-round ratios: each round runs every
+// contender once, so a ratio from one round compares runs some seconds
+// apart, and the machine's drift over minutes (which moves the medians of
+// the table) mostly cancels. With several rounds the range follows.
+func printPairedRatios(w io.Writer, results []result) {
+	for _, r := range results {
+		if r.Contender != "sluice" || r.Err != nil {
+			continue
+		}
+		for _, other := range []string{"nginx", "pipy"} {
+			o, ok := find(results, r.Scenario, other)
+			if !ok {
+				continue
+			}
+			var ratios []float64
+			for i := range min(len(r.Rounds), len(o.Rounds)) {
+				if b := o.Rounds[i].ReqPerSec; b > 0 {
+					ratios = append(ratios, r.Rounds[i].ReqPerSec/b)
+				}
+			}
+			if len(ratios) == 0 {
+				continue
+			}
+			line := fmt.Sprintf("%s sluice/%s req/s, paired by round: %.2f×", r.Scenario, other, median(ratios))
+			if len(ratios) > 1 {
+				line += fmt.Sprintf(" (median of %d rounds, %.2f× to %.2f×)", len(ratios), slices.Min(ratios), slices.Max(ratios))
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
 // slowerOrFaster words a cost in req/s: a positive one is slower.
 func slowerOrFaster(cost float64) string {
 	if cost < 0 {

@@ -164,3 +164,31 @@ func TestRoundOrder(t *testing.T) {
 		}
 	}
 }
+
+// Paired ratios compare each round's runs, so drift that the medians of
+// the table take for a difference cancels.
+func TestPrintPairedRatios(t *testing.T) {
+	rounds := func(rates ...float64) []wrkResult {
+		var out []wrkResult
+		for _, r := range rates {
+			out = append(out, round(r, int64(r)*5))
+		}
+		return out
+	}
+	results := []result{
+		// The machine slows over the rounds: sluice's median (90k) is below
+		// nginx's (100k), yet sluice was 1.2× in two of the three rounds.
+		{Scenario: "hello", Contender: "sluice", Rounds: rounds(120000, 90000, 60000)},
+		{Scenario: "hello", Contender: "nginx", Rounds: rounds(100000, 100000, 50000)},
+		{Scenario: "hello", Contender: "pipy", Rounds: rounds(80000)},
+		{Scenario: "proxy", Contender: "sluice", Err: errors.New("x")},
+		{Scenario: "proxy", Contender: "nginx", Rounds: rounds(40000)},
+	}
+	var b strings.Builder
+	printPairedRatios(&b, results)
+	want := "hello sluice/nginx req/s, paired by round: 1.20× (median of 3 rounds, 0.90× to 1.20×)\n" +
+		"hello sluice/pipy req/s, paired by round: 1.50×\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
