@@ -68,14 +68,16 @@ func TestParseCPUList(t *testing.T) {
 	}
 }
 
-func TestPrintCallbackCost(t *testing.T) {
-	rounds := func(rates ...float64) []wrkResult {
-		var out []wrkResult
-		for _, r := range rates {
-			out = append(out, round(r, int64(r)*5))
-		}
-		return out
+// rounds makes one five-second round per rate.
+func rounds(rates ...float64) []wrkResult {
+	var out []wrkResult
+	for _, r := range rates {
+		out = append(out, round(r, int64(r)*5))
 	}
+	return out
+}
+
+func TestPrintCallbackCost(t *testing.T) {
 	results := []result{
 		// sluice's per-round costs are 10%, 12% and 5%; its medians (45k,
 		// 50k) make 10% too, but from rounds that did not run together.
@@ -168,13 +170,6 @@ func TestRoundOrder(t *testing.T) {
 // Paired ratios compare each round's runs, so drift that the medians of
 // the table take for a difference cancels.
 func TestPrintPairedRatios(t *testing.T) {
-	rounds := func(rates ...float64) []wrkResult {
-		var out []wrkResult
-		for _, r := range rates {
-			out = append(out, round(r, int64(r)*5))
-		}
-		return out
-	}
 	results := []result{
 		// The machine slows over the rounds: sluice's median (90k) is below
 		// nginx's (100k), yet sluice was 1.2× in two of the three rounds.
