@@ -97,7 +97,7 @@ func (v *headView) Get(key string) goja.Value {
 				hsv = &headersView{}
 			}
 			*hsv = headersView{w: v.w, hs: v.hs()}
-			if v.spareObj != nil && hsv == v.spare {
+			if v.spareObj != nil { // made over v.spare, which hsv is
 				v.headers = v.spareObj
 			} else {
 				v.headers = rt.NewDynamicObject(hsv)
