@@ -125,7 +125,7 @@ func (w *Worker) drain() {
 			if len(w.deferred) == 0 {
 				return
 			}
-			w.endTurn()
+			w.EndTurn()
 			ran = 0
 			continue
 		}
@@ -137,7 +137,7 @@ func (w *Worker) drain() {
 		}
 		w.spare = tasks
 		if ran += len(tasks); ran >= turnTasks {
-			w.endTurn()
+			w.EndTurn()
 			ran = 0
 		}
 	}
@@ -156,8 +156,11 @@ func (w *Worker) runTask(fn func()) {
 	fn()
 }
 
-// endTurn runs the deferred work of the turn: flushes and releases.
-func (w *Worker) endTurn() {
+// EndTurn runs the deferred work of the turn: flushes and releases. The
+// worker calls it when a turn ends; the epoll loop (netio.Executor) calls
+// it mid-turn to send what an upstream's responses caused before it reads
+// new requests. Worker only.
+func (w *Worker) EndTurn() {
 	for len(w.deferred) > 0 {
 		d := w.deferred
 		w.deferred = w.deferredSpare[:0]
@@ -168,11 +171,6 @@ func (w *Worker) endTurn() {
 		w.deferredSpare = d
 	}
 }
-
-// EndTurn does the turn's deferred work now (netio.Executor): the epoll
-// loop sends what an upstream's responses caused before it reads new
-// requests. Worker only.
-func (w *Worker) EndTurn() { w.endTurn() }
 
 // Defer runs fn at the end of the current turn: once the task queue has
 // emptied (or after a bounded number of tasks under steady load). Worker only.
