@@ -78,8 +78,9 @@ type pollRun struct {
 	rc           syscall.RawConn
 	pollFn       func(uintptr) bool
 	deadline     bool
-	slept        bool // the last wait parked the goroutine
-	spinning     bool // poll for a while before parking (see spinThenWait)
+	slept        bool          // the last wait parked the goroutine
+	spinning     bool          // poll for a while before parking (see spinThenWait)
+	spinFor      time.Duration // spinFor, or wider in tests
 }
 
 // busySlice is how long the loop works before it yields its thread's CPU
@@ -137,7 +138,7 @@ func newPollRun() (*pollRun, error) {
 	// any other goroutine waits for a socket, and no thread of its own
 	// blocks in epoll_wait.
 	syscall.SetNonblock(epfd, true)
-	r := &pollRun{epfd: epfd, wakefd: int(wakefd), timeout: -1, file: os.NewFile(uintptr(epfd), "epoll")}
+	r := &pollRun{epfd: epfd, wakefd: int(wakefd), timeout: -1, spinFor: spinFor, file: os.NewFile(uintptr(epfd), "epoll")}
 	if r.rc, err = r.file.SyscallConn(); err != nil {
 		r.file.Close()
 		syscall.Close(int(wakefd))
@@ -237,7 +238,7 @@ const spinFor = 30 * time.Microsecond
 func (r *pollRun) spinThenWait() {
 	if r.spinning {
 		t0 := time.Now()
-		for time.Since(t0) < spinFor {
+		for time.Since(t0) < r.spinFor {
 			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 			if r.n, r.err = epollPoll(r.epfd, r.events[:]); r.n > 0 || r.err != nil {
 				return
@@ -247,7 +248,7 @@ func (r *pollRun) spinThenWait() {
 	}
 	t0 := time.Now()
 	r.wait()
-	r.spinning = time.Since(t0) < spinFor
+	r.spinning = time.Since(t0) < r.spinFor
 }
 
 // poll is wait's RawConn callback: false asks to wait for readiness.
@@ -268,20 +269,23 @@ func (p *Poller) process() {
 	// Upstream connections first, and what their input caused (responses
 	// to clients) is sent before the clients' new requests are read: work
 	// under way finishes before new work starts, and the clients' replies
-	// can arrive while this turn goes on.
-	upstreams := 0
-	for i := 0; i < r.n; i++ {
-		ev := &r.events[i]
-		if c := p.eventConn(ev); c != nil && c.opt.Upstream {
-			if x := p.dispatch(c, ev.Events); x != nil && crash == nil {
-				crash = x
+	// can arrive while this turn goes on. A loop with no upstream
+	// connections skips this pass.
+	if p.upstreamConns.Load() > 0 {
+		upstreams := 0
+		for i := 0; i < r.n; i++ {
+			ev := &r.events[i]
+			if c := p.eventConn(ev); c != nil && c.opt.Upstream {
+				if x := p.dispatch(c, ev.Events); x != nil && crash == nil {
+					crash = x
+				}
+				ev.Fd = doneSlot
+				upstreams++
 			}
-			ev.Fd = doneSlot
-			upstreams++
 		}
-	}
-	if upstreams > 0 {
-		p.loop.EndTurn()
+		if upstreams > 0 {
+			p.loop.EndTurn()
+		}
 	}
 	for i := 0; i < r.n; i++ {
 		ev := &r.events[i]
