@@ -33,7 +33,7 @@ func TestUpstreamInputFirstAndFlushedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.run = r
-	t.Cleanup(func() { r.file.Close(); syscall.Close(r.wakefd) })
+	t.Cleanup(r.close)
 
 	clientSide, clientPeer := pair(t)
 	upstreamSide, upstreamPeer := pair(t)
@@ -101,7 +101,7 @@ func TestSpinOnlyWhileItPays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.file.Close(); syscall.Close(r.wakefd) })
+	t.Cleanup(r.close)
 	wake := func() {
 		one := [8]byte{1}
 		syscall.Write(r.wakefd, one[:])
@@ -131,6 +131,11 @@ func TestSpinOnlyWhileItPays(t *testing.T) {
 	if r.n != 1 || !r.spinning {
 		t.Fatalf("short wait: n=%d, spinning %v", r.n, r.spinning)
 	}
+	// A spinning loop leaves Go's netpoller, so its sockets' events stop
+	// running the netpoller's epoll callback too.
+	if r.file != nil {
+		t.Fatal("a spinning loop is still registered with Go's netpoller")
+	}
 
 	// Spinning and an event is there by the spin's first poll: it is found
 	// without parking, and spinning stays on.
@@ -148,6 +153,22 @@ func TestSpinOnlyWhileItPays(t *testing.T) {
 	r.spinThenWait()
 	if waited := time.Since(start); r.n != 0 || waited < 40*time.Millisecond || r.spinning {
 		t.Fatalf("spin without work: n=%d after %v, spinning %v", r.n, waited, r.spinning)
+	}
+	if r.file == nil {
+		t.Fatal("a loop that parks every time is not registered with Go's netpoller")
+	}
+
+	// Registered again, a parked loop still wakes for an event, each time.
+	for i := range 3 {
+		r.timeout = 5000
+		time.AfterFunc(30*time.Millisecond, wake)
+		start = time.Now()
+		r.spinThenWait()
+		drain()
+		if waited := time.Since(start); r.n != 1 || waited > 4*time.Second {
+			t.Fatalf("parked wait %d: n=%d after %v", i, r.n, waited)
+		}
+		r.spinning, r.n = false, 0
 	}
 }
 
