@@ -3,6 +3,7 @@
 package netio
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -131,11 +132,6 @@ func TestSpinOnlyWhileItPays(t *testing.T) {
 	if r.n != 1 || !r.spinning {
 		t.Fatalf("short wait: n=%d, spinning %v", r.n, r.spinning)
 	}
-	// A spinning loop leaves Go's netpoller, so its sockets' events stop
-	// running the netpoller's epoll callback too.
-	if r.file != nil {
-		t.Fatal("a spinning loop is still registered with Go's netpoller")
-	}
 
 	// Spinning and an event is there by the spin's first poll: it is found
 	// without parking, and spinning stays on.
@@ -154,21 +150,57 @@ func TestSpinOnlyWhileItPays(t *testing.T) {
 	if waited := time.Since(start); r.n != 0 || waited < 40*time.Millisecond || r.spinning {
 		t.Fatalf("spin without work: n=%d after %v, spinning %v", r.n, waited, r.spinning)
 	}
-	if r.file == nil {
-		t.Fatal("a loop that parks every time is not registered with Go's netpoller")
-	}
+}
 
-	// Registered again, a parked loop still wakes for an event, each time.
-	for i := range 3 {
-		r.timeout = 5000
-		time.AfterFunc(30*time.Millisecond, wake)
-		start = time.Now()
-		r.spinThenWait()
+// A loop that goes awakeTurns turns without parking leaves Go's netpoller,
+// so its sockets' events stop running the netpoller's epoll callback; one
+// that parks stays registered, and a parked loop wakes for an event after
+// it registered again.
+func TestBusyLoopLeavesNetpoller(t *testing.T) {
+	if pollDisabled {
+		t.Skip("SLUICE_NETPOLL=go: no epoll loop")
+	}
+	r, err := newPollRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.close)
+	wake := func() {
+		one := [8]byte{1}
+		syscall.Write(r.wakefd, one[:])
+	}
+	drain := func() {
+		var b [8]byte
+		syscall.Read(r.wakefd, b[:])
+	}
+	r.timeout = 5000
+	parkedTurn := func(step string) {
+		t.Helper()
+		time.AfterFunc(20*time.Millisecond, wake)
+		start := time.Now()
+		parked := r.next(false)
 		drain()
-		if waited := time.Since(start); r.n != 1 || waited > 4*time.Second {
-			t.Fatalf("parked wait %d: n=%d after %v", i, r.n, waited)
+		if waited := time.Since(start); !parked || r.n != 1 || waited > 4*time.Second {
+			t.Fatalf("%s: parked %v, n=%d after %v", step, parked, r.n, waited)
 		}
-		r.spinning, r.n = false, 0
+		if r.file == nil {
+			t.Fatalf("%s: a loop that parks is not registered with Go's netpoller", step)
+		}
+	}
+	parkedTurn("first park")
+	for i := range 3 * awakeTurns {
+		wake()
+		parked := r.next(false)
+		drain()
+		if parked || r.n != 1 {
+			t.Fatalf("busy turn %d: parked %v, n=%d", i, parked, r.n)
+		}
+		if registered := r.file != nil; registered != (i < awakeTurns-1) {
+			t.Fatalf("busy turn %d: registered %v", i, registered)
+		}
+	}
+	for i := range 3 {
+		parkedTurn(fmt.Sprintf("park %d after busy turns", i))
 	}
 }
 
