@@ -11,7 +11,7 @@
 // holding idle keep-alive connections (-memory, -idle-conns), and, when
 // asked for, a long run of the proxy watching sluice's memory (-soak).
 //
-//	sluice-bench [-scenario all|none|hello,proxy] [-rounds 3] [-duration 5s]
+//	sluice-bench [-scenario all|none|hello,proxy] [-rounds 5] [-duration 5s]
 //	             [-threads-curve=true] [-memory=true] [-idle-conns 1000] [-soak 10m]
 //	             [-sluice bin/sluice]
 package main
@@ -53,7 +53,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.Scenario, "scenario", "all", "scenarios for the main table: all, none, or names separated by commas (hello, proxy)")
-	flag.IntVar(&o.Rounds, "rounds", 3, "measured rounds per contender")
+	flag.IntVar(&o.Rounds, "rounds", 5, "measured rounds per contender (this machine's noise needs several)")
 	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "length of one round (whole seconds)")
 	flag.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up load before the rounds")
 	flag.IntVar(&o.Connections, "connections", 50, "wrk connections")
@@ -209,6 +209,7 @@ func (b *bench) mainTable(ctx context.Context) error {
 	fmt.Println()
 	printTable(os.Stdout, results)
 	printPairedRatios(os.Stdout, results)
+	printClientBound(os.Stdout, results)
 	printCallbackCost(os.Stdout, results)
 	return nil
 }

@@ -187,3 +187,31 @@ func TestPrintPairedRatios(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+func TestPrintClientBound(t *testing.T) {
+	busy := func(share float64, rates ...float64) []wrkResult {
+		out := rounds(rates...)
+		for i := range out {
+			out[i].Elapsed = 5 * time.Second
+			out[i].ClientCPU = time.Duration(share * float64(out[i].Elapsed))
+		}
+		return out
+	}
+	results := []result{
+		// hello: wrk was 97–99 % busy against both.
+		{Scenario: "hello", Contender: "sluice", Rounds: append(busy(0.99, 120000), busy(0.97, 110000)...)},
+		{Scenario: "hello", Contender: "nginx", Rounds: busy(0.98, 115000, 118000)},
+		// proxy: one round left wrk idle half the time.
+		{Scenario: "proxy", Contender: "sluice", Rounds: busy(0.99, 80000, 81000)},
+		{Scenario: "proxy", Contender: "nginx", Rounds: append(busy(0.99, 40000), busy(0.5, 39000)...)},
+		// echo: a contender failed, so nothing can be said.
+		{Scenario: "echo", Contender: "sluice", Rounds: busy(0.99, 1000)},
+		{Scenario: "echo", Contender: "nginx", Err: errors.New("x")},
+	}
+	var b strings.Builder
+	printClientBound(&b, results)
+	want := "hello: wrk was 97–99% busy in every round against every contender: the load generator set the pace, so req/s differ by what each server makes wrk do and by noise; compare CPU µs/req for the servers' own cost\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -20,6 +20,16 @@ type wrkResult struct {
 	Latency    map[int]time.Duration
 	Non2xx     int64 // "Non-2xx or 3xx responses: N"
 	SockErrors int64 // sum of connect, read, write and timeout errors
+	ClientCPU  time.Duration // wrk's own CPU time (user and system), when known
+}
+
+// ClientBusy is the share of the run wrk spent on a CPU, or 0 when
+// unknown. Near 1 with one wrk thread, wrk set the pace, not the server.
+func (r wrkResult) ClientBusy() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return r.ClientCPU.Seconds() / r.Elapsed.Seconds()
 }
 
 // P50 and P99 are the median and 99th percentile latencies.
@@ -54,6 +64,8 @@ func (w wrkRun) run(ctx context.Context) (wrkResult, error) {
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk %s: %w", w.URL, err)
 	}
+	// taskset execs wrk, so the process measured is wrk itself.
+	res.ClientCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return res, nil
 }
 
