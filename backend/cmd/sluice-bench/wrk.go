@@ -18,8 +18,8 @@ type wrkResult struct {
 	Elapsed    time.Duration // the run's measured duration
 	ReqPerSec  float64       // the "Requests/sec:" line
 	Latency    map[int]time.Duration
-	Non2xx     int64 // "Non-2xx or 3xx responses: N"
-	SockErrors int64 // sum of connect, read, write and timeout errors
+	Non2xx     int64         // "Non-2xx or 3xx responses: N"
+	SockErrors int64         // sum of connect, read, write and timeout errors
 	ClientCPU  time.Duration // wrk's own CPU time (user and system), when known
 }
 
