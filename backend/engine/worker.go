@@ -42,12 +42,13 @@ type Worker struct {
 	poller        *netio.Poller
 	callDepth     int              // Call1 nesting
 	calls         uint64           // script callbacks made (Call)
-	scriptBatches bool             // the last Exec batch called scripts
+	scriptBatches int              // Exec batches left to run in a script frame (see Exec)
 	strs          *strCache        // script values of repeated strings
 	argBufs       [4][1]goja.Value // Call1's argument lists, by depth
 	execFn        func()           // what Exec runs now
 	execInJS      goja.Callable    // a script function that calls execNative
 	execNative    goja.Value       // runs execFn
+	execArgs      []goja.Value     // {execNative}, so the call allocates no argument list
 	execWrapped   func()           // w.execInScript, made once
 	api           *jsAPI
 	lent          *lentStart   // event objects lent to confined handlers
@@ -219,15 +220,20 @@ func (w *Worker) Exec(fn func()) {
 		w.execWrapped = w.execInScript
 	}
 	// The script frame pays off only when the batch calls scripts: guess
-	// from the last batch, so a program without callbacks (a constant
-	// serveHTTP) makes no goja call at all.
+	// from the recent batches, so a program without callbacks (a constant
+	// serveHTTP) makes no goja call at all. Recent, not the last one: a
+	// proxy's batches of upstream responses call nothing, and under light
+	// load they alternate with the requests' batches, which do.
 	calls := w.calls
-	if w.scriptBatches {
+	if w.scriptBatches > 0 {
+		w.scriptBatches--
 		w.runTask(w.execWrapped)
 	} else {
 		w.runTask(fn)
 	}
-	w.scriptBatches = w.calls != calls
+	if w.calls != calls {
+		w.scriptBatches = scriptFrameBatches
+	}
 	w.execFn = nil
 	w.drain()
 	w.run.Unlock()
@@ -238,6 +244,10 @@ func (w *Worker) Exec(fn func()) {
 		w.pump()
 	}
 }
+
+// scriptFrameBatches is how many Exec batches after one that called a
+// script still run inside a script frame (execInScript).
+const scriptFrameBatches = 64
 
 // execInScript runs execFn inside one call of a script function. goja
 // drops its value stack whenever control leaves the runtime, so each
@@ -258,8 +268,9 @@ func (w *Worker) execInScript() {
 			w.execFn()
 			return goja.Undefined()
 		})
+		w.execArgs = []goja.Value{w.execNative}
 	}
-	if _, err := w.execInJS(goja.Undefined(), w.execNative); err != nil {
+	if _, err := w.execInJS(goja.Undefined(), w.execArgs...); err != nil {
 		// A Go panic passes through as itself, and script errors are
 		// reported by the nested calls; this is an interrupt that came
 		// between them.
