@@ -298,8 +298,8 @@ func (b *bench) runScenario(ctx context.Context, sc scenario, contenders []conte
 			l.res.Rounds = append(l.res.Rounds, w)
 			l.res.CPU += cpu1 - cpu0
 			l.res.RSS = max(l.res.RSS, treeRSS(l.proc.Pid()))
-			fmt.Printf("%s/%s round %d/%d: %.0f req/s, p50 %s, p99 %s\n", sc.Name, l.res.Contender,
-				round+1, o.Rounds, w.ReqPerSec, latency(w.P50()), latency(w.P99()))
+			fmt.Printf("%s/%s round %d/%d: %.0f req/s, p50 %s, p99 %s, wrk %.0f%% busy\n", sc.Name, l.res.Contender,
+				round+1, o.Rounds, w.ReqPerSec, latency(w.P50()), latency(w.P99()), 100*w.ClientBusy())
 		}
 	}
 	return results, nil

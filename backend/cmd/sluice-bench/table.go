@@ -209,43 +209,44 @@ func printPairedRatios(w io.Writer, results []result) {
 	}
 }
 
-// clientBoundShare is how busy wrk (one thread) must be, in every round of
-// every contender of a scenario, for the scenario to count as measuring
-// the load generator rather than the servers.
+// clientBoundShare is how busy wrk (one thread) must be, in every round
+// against a contender, for that contender's req/s to count as measuring the
+// load generator rather than the server.
 const clientBoundShare = 0.9
 
-// printClientBound says, for each scenario where wrk was at least
-// clientBoundShare busy in every round against every contender, that wrk
-// set the pace: their req/s then differ by what each server makes wrk do
-// per request, and by the machine's noise, more than by the servers' own
+// printClientBound names, for each scenario, the contenders against which
+// wrk was at least clientBoundShare busy in every round, when sluice is one
+// of two or more: between them req/s differ by what each server makes wrk
+// do per request, and by the machine's noise, more than by the servers' own
 // speed, which their CPU µs/req shows instead.
 func printClientBound(w io.Writer, results []result) {
 	var scenarios []string
+	bound := map[string][]string{}
 	busy := map[string][]float64{}
-	bound := map[string]bool{}
 	for _, r := range results {
 		if _, seen := bound[r.Scenario]; !seen {
 			scenarios = append(scenarios, r.Scenario)
-			bound[r.Scenario] = true
+			bound[r.Scenario] = nil
 		}
 		if r.Err != nil || len(r.Rounds) == 0 {
-			bound[r.Scenario] = false
 			continue
 		}
+		var shares []float64
 		for _, rd := range r.Rounds {
-			b := rd.ClientBusy()
-			busy[r.Scenario] = append(busy[r.Scenario], b)
-			if b < clientBoundShare {
-				bound[r.Scenario] = false
-			}
+			shares = append(shares, rd.ClientBusy())
+		}
+		if slices.Min(shares) >= clientBoundShare {
+			bound[r.Scenario] = append(bound[r.Scenario], r.Contender)
+			busy[r.Scenario] = append(busy[r.Scenario], shares...)
 		}
 	}
 	for _, sc := range scenarios {
-		if !bound[sc] {
+		names := bound[sc]
+		if len(names) < 2 || !slices.Contains(names, "sluice") {
 			continue
 		}
-		fmt.Fprintf(w, "%s: wrk was %.0f–%.0f%% busy in every round against every contender: the load generator set the pace, so req/s differ by what each server makes wrk do and by noise; compare CPU µs/req for the servers' own cost\n",
-			sc, 100*slices.Min(busy[sc]), 100*slices.Max(busy[sc]))
+		fmt.Fprintf(w, "%s: wrk was %.0f–%.0f%% busy in every round against %s: the load generator set their pace, so their req/s differ by what each server makes wrk do and by noise; compare CPU µs/req for the servers' own cost\n",
+			sc, 100*slices.Min(busy[sc]), 100*slices.Max(busy[sc]), strings.Join(names, ", "))
 	}
 }
 

@@ -198,19 +198,25 @@ func TestPrintClientBound(t *testing.T) {
 		return out
 	}
 	results := []result{
-		// hello: wrk was 97–99 % busy against both.
+		// hello: wrk was 97–99 % busy against sluice and nginx, not against
+		// pipy, which set its own pace.
 		{Scenario: "hello", Contender: "sluice", Rounds: append(busy(0.99, 120000), busy(0.97, 110000)...)},
 		{Scenario: "hello", Contender: "nginx", Rounds: busy(0.98, 115000, 118000)},
+		{Scenario: "hello", Contender: "pipy", Rounds: append(busy(0.99, 90000), busy(0.8, 85000)...)},
 		// proxy: one round left wrk idle half the time.
 		{Scenario: "proxy", Contender: "sluice", Rounds: busy(0.99, 80000, 81000)},
 		{Scenario: "proxy", Contender: "nginx", Rounds: append(busy(0.99, 40000), busy(0.5, 39000)...)},
-		// echo: a contender failed, so nothing can be said.
+		// echo: nginx failed, so sluice has no one to be compared with.
 		{Scenario: "echo", Contender: "sluice", Rounds: busy(0.99, 1000)},
 		{Scenario: "echo", Contender: "nginx", Err: errors.New("x")},
+		// bare: two contenders were client-bound, but not sluice.
+		{Scenario: "bare", Contender: "sluice", Rounds: busy(0.5, 1000)},
+		{Scenario: "bare", Contender: "nginx", Rounds: busy(0.99, 1000)},
+		{Scenario: "bare", Contender: "pipy", Rounds: busy(0.99, 1000)},
 	}
 	var b strings.Builder
 	printClientBound(&b, results)
-	want := "hello: wrk was 97–99% busy in every round against every contender: the load generator set the pace, so req/s differ by what each server makes wrk do and by noise; compare CPU µs/req for the servers' own cost\n"
+	want := "hello: wrk was 97–99% busy in every round against sluice, nginx: the load generator set their pace, so their req/s differ by what each server makes wrk do and by noise; compare CPU µs/req for the servers' own cost\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
