@@ -7,13 +7,20 @@ import (
 )
 
 // strCache makes script strings of the strings requests repeat (hosts,
-// paths, methods, header values): a small direct-mapped table, so a string
-// seen recently costs a hash and a compare instead of two allocations (the
-// string boxed for ToValue, and the script value). Script strings are
-// immutable, so equal strings may share one value. Worker only.
+// paths, methods, header values): a small two-way set-associative table,
+// so a string seen recently costs a hash and a compare or two instead of
+// two allocations (the string boxed for ToValue, and the script value).
+// Two ways, so that two hot strings that hash to the same set (a route's
+// host and path, say) do not evict each other on every request. Script
+// strings are immutable, so equal strings may share one value. Worker only.
 type strCache struct {
-	seed    maphash.Seed
-	entries [strCacheSize]strEntry
+	seed maphash.Seed
+	sets [strCacheSets]strSet
+}
+
+type strSet struct {
+	ways [2]strEntry
+	last uint8 // the way hit or filled most recently; a miss fills the other
 }
 
 type strEntry struct {
@@ -22,7 +29,7 @@ type strEntry struct {
 }
 
 const (
-	strCacheSize = 256
+	strCacheSets = 128
 	strCacheMax  = 128 // longer strings are not worth keeping
 )
 
@@ -36,11 +43,19 @@ func (w *Worker) stringValue(s string) goja.Value {
 		c = &strCache{seed: maphash.MakeSeed()}
 		w.strs = c
 	}
-	e := &c.entries[maphash.String(c.seed, s)%strCacheSize]
-	if e.v != nil && e.s == s {
-		return e.v
+	set := c.set(s)
+	for i := range set.ways {
+		if e := &set.ways[i]; e.v != nil && e.s == s {
+			set.last = uint8(i)
+			return e.v
+		}
 	}
 	v := w.rt.ToValue(s)
-	e.s, e.v = s, v
+	set.last ^= 1
+	set.ways[set.last] = strEntry{s, v}
 	return v
+}
+
+func (c *strCache) set(s string) *strSet {
+	return &c.sets[maphash.String(c.seed, s)%strCacheSets]
 }
