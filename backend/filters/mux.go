@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"reflect"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ type muxConfig struct {
 	ref      *engine.LayoutRef
 	key      engine.Value
 	maxIdle  time.Duration
-	sessions map[any]*muxSession // per worker: the config belongs to one worker
+	sessions map[sessionKey]*muxSession // per worker: the config belongs to one worker
 	// private: fetchHTTP — each stream has its own session, sharing the
 	// stream's context, closed as soon as the stream lets go of it.
 	private bool
@@ -39,7 +40,7 @@ func parseMux(b *engine.Builder, args []goja.Value) (engine.Config, error) {
 	if err := argCount(args, 1, 3, "muxHTTP(pipeline, key?, options?)"); err != nil {
 		return nil, err
 	}
-	c := &muxConfig{ref: b.Ref(args[0].String()), maxIdle: 10 * time.Second, sessions: map[any]*muxSession{}}
+	c := &muxConfig{ref: b.Ref(args[0].String()), maxIdle: 10 * time.Second, sessions: map[sessionKey]*muxSession{}}
 	if len(args) > 1 {
 		c.key = engine.NewValue(args[1])
 	} else {
@@ -83,7 +84,7 @@ func parseFetch(b *engine.Builder, args []goja.Value) (engine.Config, error) {
 		return nil, err
 	}
 	return &muxConfig{ref: b.Ref(args[0].String()), key: engine.Value{Const: goja.Undefined()},
-		sessions: map[any]*muxSession{}, private: true}, nil
+		sessions: map[sessionKey]*muxSession{}, private: true}, nil
 }
 
 func (c *muxConfig) Links() []string { return []string{c.ref.Name} }
@@ -92,17 +93,39 @@ func (c *muxConfig) New(p *engine.Pipeline, next event.Target) engine.Filter {
 	return &mux{c: c, p: p, next: next}
 }
 
-// sessionKey makes a map key of a script value: objects by identity,
-// primitives by value.
-func sessionKey(v goja.Value) any {
+// sessionKey identifies a shared session: a key function's value, or a
+// stream of its own (fetchHTTP).
+type sessionKey struct {
+	kind uint8  // one of the keyOf constants
+	s    string // keyString: the text, whichever way goja holds it
+	v    any    // keyObject: the object; keyValue: the exported value; keyStream: the stream
+}
+
+const (
+	keyNullish uint8 = iota // null and undefined: one session
+	keyString
+	keyObject // by identity
+	keyValue  // other primitives, by value
+	keyStream
+)
+
+// keyOf makes the session key of a script value: strings by their text,
+// objects by identity, other primitives by value. A string costs no
+// allocation (its Export would box it on every request).
+func keyOf(v goja.Value) sessionKey {
 	if engine.IsNullish(v) {
-		return nil
+		return sessionKey{kind: keyNullish}
 	}
 	if o, ok := v.(*goja.Object); ok {
-		return o
+		return sessionKey{kind: keyObject, v: o}
 	}
-	return v.Export()
+	if v.ExportType() == stringType {
+		return sessionKey{kind: keyString, s: v.String()}
+	}
+	return sessionKey{kind: keyValue, v: v.Export()}
 }
+
+var stringType = reflect.TypeFor[string]()
 
 // mux is one request stream using a shared session.
 type mux struct {
@@ -146,9 +169,9 @@ func (m *mux) OnEvent(e event.Event) {
 				m.next.OnEvent(event.NewStreamEnd(event.RuntimeError))
 				return
 			}
-			key := sessionKey(k)
+			key := keyOf(k)
 			if m.c.private {
-				key = m
+				key = sessionKey{kind: keyStream, v: m}
 			}
 			m.session = m.c.open(m.p, key)
 			m.session.users++
@@ -180,7 +203,7 @@ func (m *mux) Reset() {
 	*m = mux{c: m.c, p: m.p, next: m.next}
 }
 
-func (c *muxConfig) open(p *engine.Pipeline, key any) *muxSession {
+func (c *muxConfig) open(p *engine.Pipeline, key sessionKey) *muxSession {
 	if s := c.sessions[key]; s != nil && !s.closed {
 		return s
 	}
@@ -199,7 +222,7 @@ func (c *muxConfig) open(p *engine.Pipeline, key any) *muxSession {
 // them first in, first out.
 type muxSession struct {
 	c       *muxConfig
-	key     any
+	key     sessionKey
 	w       *engine.Worker
 	sub     *engine.Pipeline
 	dec     *http1.Decoder

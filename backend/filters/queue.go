@@ -267,7 +267,7 @@ type qmuxConfig struct {
 	key      engine.Value
 	maxIdle  time.Duration
 	merge    bool
-	sessions map[any]*qmuxSession // per worker: the config belongs to one worker
+	sessions map[sessionKey]*qmuxSession // per worker: the config belongs to one worker
 }
 
 func parseQMux(b *engine.Builder, args []goja.Value, merge bool) (engine.Config, error) {
@@ -278,7 +278,7 @@ func parseQMux(b *engine.Builder, args []goja.Value, merge bool) (engine.Config,
 	if err != nil {
 		return nil, err
 	}
-	c := &qmuxConfig{ref: b.Ref(name), maxIdle: 10 * time.Second, merge: merge, sessions: map[any]*qmuxSession{}}
+	c := &qmuxConfig{ref: b.Ref(name), maxIdle: 10 * time.Second, merge: merge, sessions: map[sessionKey]*qmuxSession{}}
 	c.key = engine.Value{Const: goja.Undefined()}
 	if len(args) > 1 {
 		c.key = engine.NewValue(args[1])
@@ -313,7 +313,7 @@ type qmux struct {
 	p       *engine.Pipeline
 	next    event.Target
 	keyed   bool
-	key     any
+	key     sessionKey
 	session *qmuxSession
 	head    any
 	body    event.Data
@@ -341,7 +341,7 @@ func (m *qmux) OnEvent(e event.Event) {
 			m.next.OnEvent(event.NewStreamEnd(event.RuntimeError))
 			return
 		}
-		m.key = sessionKey(k)
+		m.key = keyOf(k)
 		m.attach()
 	}
 	switch e := e.(type) {
@@ -424,7 +424,7 @@ func (m *qmux) send() {
 	s.sub.OnEvent(event.End())
 }
 
-func (c *qmuxConfig) open(p *engine.Pipeline, key any) *qmuxSession {
+func (c *qmuxConfig) open(p *engine.Pipeline, key sessionKey) *qmuxSession {
 	if s := c.sessions[key]; s != nil && !s.closed {
 		return s
 	}
@@ -439,7 +439,7 @@ func (c *qmuxConfig) open(p *engine.Pipeline, key any) *qmuxSession {
 // that stream has gone).
 type qmuxSession struct {
 	c        *qmuxConfig
-	key      any
+	key      sessionKey
 	w        *engine.Worker
 	sub      *engine.Pipeline
 	waiting  []*qmux
