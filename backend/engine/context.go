@@ -13,9 +13,24 @@ import (
 // Threading: owned by one worker.
 type Context struct {
 	w       *Worker
-	values  []goja.Value
+	values  []goja.Value // inline[:n] when the program has few variables
 	Inbound *Inbound
 	ID      uint64
+	inline  [inlineVars]goja.Value
+}
+
+// inlineVars is how many context variables a Context holds without a
+// second allocation. demuxHTTP makes a context for every request; most
+// programs have a handful of variables.
+const inlineVars = 6
+
+// setValues gives ctx n values, inline when they fit.
+func (ctx *Context) setValues(n int) {
+	if n <= inlineVars {
+		ctx.values = ctx.inline[:n:n]
+	} else {
+		ctx.values = make([]goja.Value, n)
+	}
 }
 
 var contextIDs atomic.Uint64
@@ -23,7 +38,7 @@ var contextIDs atomic.Uint64
 // NewContext returns a root context with every module's initial values.
 func (w *Worker) NewContext(in *Inbound) *Context {
 	ctx := &Context{w: w, Inbound: in, ID: contextIDs.Add(1)}
-	ctx.values = make([]goja.Value, w.Program.slotCount)
+	ctx.setValues(w.Program.slotCount)
 	for _, m := range w.modules {
 		copy(ctx.values[m.base:], m.initial)
 	}
@@ -34,13 +49,22 @@ func (w *Worker) NewContext(in *Inbound) *Context {
 // primitives are copied, objects are shared.
 func (ctx *Context) Clone() *Context {
 	c := &Context{w: ctx.w, Inbound: ctx.Inbound, ID: contextIDs.Add(1)}
-	c.values = make([]goja.Value, len(ctx.values))
+	c.setValues(len(ctx.values))
 	copy(c.values, ctx.values)
 	return c
 }
 
 // Worker returns the owning worker.
 func (ctx *Context) Worker() *Worker { return ctx.w }
+
+// Var returns a variable visible to module m (its own or an import) in
+// ctx, or nil when m does not know the name.
+func (ctx *Context) Var(m *Module, name string) goja.Value {
+	if i, ok := m.names[name]; ok {
+		return ctx.values[i]
+	}
+	return nil
+}
 
 // SetVar sets a variable visible to module m (its own or an import) in ctx.
 // It reports whether m knows the name.
