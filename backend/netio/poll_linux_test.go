@@ -91,6 +91,26 @@ func TestUpstreamInputFirstAndFlushedAtOnce(t *testing.T) {
 	}
 }
 
+// wakeablePollRun makes a pollRun with no goroutine, and functions that
+// make its wake-up eventfd ready and drain it again.
+func wakeablePollRun(t *testing.T) (r *pollRun, wake, drain func()) {
+	t.Helper()
+	r, err := newPollRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.close)
+	wake = func() {
+		one := [8]byte{1}
+		syscall.Write(r.wakefd, one[:])
+	}
+	drain = func() {
+		var b [8]byte
+		syscall.Read(r.wakefd, b[:])
+	}
+	return r, wake, drain
+}
+
 // A loop that serves clients only polls for a while before it parks, but
 // only while that pays: after a short wait or a spin that found work. A
 // spin that finds nothing turns spinning off, and a long wait keeps it off.
@@ -98,19 +118,7 @@ func TestSpinOnlyWhileItPays(t *testing.T) {
 	if pollDisabled {
 		t.Skip("SLUICE_NETPOLL=go: no epoll loop")
 	}
-	r, err := newPollRun()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.close)
-	wake := func() {
-		one := [8]byte{1}
-		syscall.Write(r.wakefd, one[:])
-	}
-	drain := func() {
-		var b [8]byte
-		syscall.Read(r.wakefd, b[:])
-	}
+	r, wake, drain := wakeablePollRun(t)
 	r.timeout = 50
 	// 30 µs is within a loaded machine's scheduling noise: judge short and
 	// long waits against 20 ms instead (this pollRun only).
@@ -160,19 +168,7 @@ func TestBusyLoopLeavesNetpoller(t *testing.T) {
 	if pollDisabled {
 		t.Skip("SLUICE_NETPOLL=go: no epoll loop")
 	}
-	r, err := newPollRun()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.close)
-	wake := func() {
-		one := [8]byte{1}
-		syscall.Write(r.wakefd, one[:])
-	}
-	drain := func() {
-		var b [8]byte
-		syscall.Read(r.wakefd, b[:])
-	}
+	r, wake, drain := wakeablePollRun(t)
 	r.timeout = 5000
 	parkedTurn := func(step string) {
 		t.Helper()
