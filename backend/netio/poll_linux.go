@@ -317,6 +317,11 @@ func (r *pollRun) spinThenWait() {
 	}
 	t0 := time.Now()
 	r.wait()
+	// A short wait: spin next time, and leave the netpoller now rather
+	// than after awakeTurns. Registering again costs four system calls,
+	// and a spinning loop parks only after a spin found nothing, so that
+	// comes out of idle time. wrk's CPU in the epoll callbacks (hello):
+	// 3.0 % with both rules, 3.8–4.4 % with awakeTurns alone.
 	if r.spinning = time.Since(t0) < r.spinFor; r.spinning {
 		r.unregister()
 	}
