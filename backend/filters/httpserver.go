@@ -210,7 +210,14 @@ func (s *httpServer) recycle() {
 	s.recycling = false
 	for i, x := range s.retired {
 		s.retired[i] = nil
-		*x = exchange{}
+		// Nothing refers to the body's bytes once the response is encoded
+		// (it is always copied into s.buf): the buffer is reused, unless a
+		// large response grew it.
+		buf := x.bodyBuf[:0]
+		if cap(buf) > maxKeptBodyBuf {
+			buf = nil
+		}
+		*x = exchange{bodyBuf: buf}
 		if len(s.free) < 16 {
 			s.free = append(s.free, x)
 		}
@@ -235,6 +242,7 @@ type exchange struct {
 
 	head      any
 	rbody     event.Data
+	bodyBuf   []byte // rbody's bytes, copied (see CopiesData); kept when the exchange is reused
 	respEnded bool
 	sent      bool // head is on the wire
 	chunked   bool
@@ -466,7 +474,10 @@ func (x *exchange) OnEvent(e event.Event) {
 			x.skipped += e.Size()
 			return
 		}
-		x.rbody.PushData(e)
+		// Copied, not kept: a sender may lend e (CopiesData).
+		start := len(x.bodyBuf)
+		x.bodyBuf = e.AppendTo(x.bodyBuf)
+		x.rbody.Push(x.bodyBuf[start:len(x.bodyBuf):len(x.bodyBuf)])
 		if x == s.front() && x.rbody.Size() > s.opts.bufferSize {
 			s.startStreaming(x)
 		}
@@ -703,6 +714,14 @@ func (s *httpServer) badRequest(err error) {
 	s.closing = true
 	s.flush()
 }
+
+// CopiesData: a response's body is copied into the exchange's buffer, or
+// encoded at once once streaming, except when it streams unframed to an
+// HTTP/1.0 client, where it is passed on as it comes (event.Copier).
+func (x *exchange) CopiesData() bool { return !(x.sent && x.raw) }
+
+// maxKeptBodyBuf bounds the body buffer an exchange keeps for reuse.
+const maxKeptBodyBuf = 16 << 10
 
 func (x *exchange) release() {
 	if x.sub != nil {

@@ -242,6 +242,8 @@ type muxSession struct {
 	buf       []byte
 	out       event.Data // sent to a connection that copies it
 	outBusy   bool
+	in        event.Data // a response's bytes, lent to a stream that copies them
+	inBusy    bool
 	interim   bool // the response being decoded is a 1xx interim one
 	h2        *h2Client
 }
@@ -468,11 +470,24 @@ func hopByHopless(head *http1.RequestHead) *http1.RequestHead {
 }
 
 func (s *muxSession) OnData(b []byte) {
-	if m := s.front(); m != nil {
-		c := make([]byte, len(b))
-		copy(c, b)
-		m.next.OnEvent(event.NewData(c))
+	m := s.front()
+	if m == nil {
+		return
 	}
+	// b is the decoder's view of the read buffer: lend it to a stream that
+	// copies what it is given (demuxHTTP's exchange does), copy it for any
+	// other.
+	if !s.inBusy && event.Copies(m.next) {
+		s.inBusy = true
+		s.in.Push(b)
+		m.next.OnEvent(&s.in)
+		s.in.Clear()
+		s.inBusy = false
+		return
+	}
+	c := make([]byte, len(b))
+	copy(c, b)
+	m.next.OnEvent(event.NewData(c))
 }
 
 func (s *muxSession) OnMessageEnd() {

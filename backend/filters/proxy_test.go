@@ -539,3 +539,33 @@ func TestProxyNothingForwardedAfterConnectionClose(t *testing.T) {
 	defer mu.Unlock()
 	mustEqual(t, "requests seen upstream", seen, []string{"GET /a", "GET /c"})
 }
+
+// Pipelined responses of different lengths, one after another on one
+// connection: each demuxed exchange copies its response body into a buffer
+// it keeps when it is reused, so a short body after a long one, a body
+// that arrives in several reads, and one long enough to be streamed must
+// each come back as itself.
+func TestProxyReusedExchangesKeepBodiesApart(t *testing.T) {
+	env := startProxy(t)
+	c := dial(t, env.proxy.addr)
+	sizes := []int{9000, 3, 15000, 1, 40000, 12000, 7, 0, 16384, 2}
+	var want []string
+	var sb strings.Builder
+	for round := range 4 {
+		for i, n := range sizes {
+			body := bytes.Repeat([]byte{byte('A' + (round*len(sizes)+i)%26)}, n)
+			if n > 1 {
+				copy(body, fmt.Sprintf("%d", round*len(sizes)+i))
+			}
+			fmt.Fprintf(&sb, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", n, body)
+			want = append(want, string(body))
+		}
+	}
+	go c.c.Write([]byte(sb.String()))
+	for i, w := range want {
+		got := c.response("POST").body
+		if got != w {
+			t.Fatalf("response %d: %d bytes starting %.20q, want %d starting %.20q", i, len(got), got, len(w), w)
+		}
+	}
+}
