@@ -211,10 +211,11 @@ func (s *httpServer) recycle() {
 	for i, x := range s.retired {
 		s.retired[i] = nil
 		// Nothing refers to the body's bytes once the response is encoded
-		// (it is always copied into s.buf): the buffer is reused, unless a
-		// large response grew it.
+		// (it is always copied into s.buf): the buffer is reused, by one
+		// exchange per connection and if it is small, so that idle
+		// connections hold little.
 		buf := x.bodyBuf[:0]
-		if cap(buf) > maxKeptBodyBuf {
+		if cap(buf) > maxKeptBodyBuf || s.keptBodyBuf(x) {
 			buf = nil
 		}
 		*x = exchange{bodyBuf: buf}
@@ -721,7 +722,18 @@ func (s *httpServer) badRequest(err error) {
 func (x *exchange) CopiesData() bool { return !(x.sent && x.raw) }
 
 // maxKeptBodyBuf bounds the body buffer an exchange keeps for reuse.
-const maxKeptBodyBuf = 16 << 10
+const maxKeptBodyBuf = 4 << 10
+
+// keptBodyBuf reports whether a free exchange already keeps a body buffer
+// (retired exchanges are freed in order, so x's predecessors are there).
+func (s *httpServer) keptBodyBuf(x *exchange) bool {
+	for _, f := range s.free {
+		if f != x && f.bodyBuf != nil {
+			return true
+		}
+	}
+	return false
+}
 
 func (x *exchange) release() {
 	if x.sub != nil {
