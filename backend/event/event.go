@@ -56,6 +56,42 @@ func Copies(t Target) bool {
 	return ok && c.CopiesData()
 }
 
+// Lender sends bytes that its owner reuses (a read buffer, an encoder's
+// buffer): lent, without a copy, to a target that copies them (Copier),
+// and copied for any other. One send through a Lender at a time lends; a
+// send made while one is under way (the target sent back) copies.
+type Lender struct {
+	d    Data
+	busy bool
+}
+
+// Send sends b to t, lent or copied.
+func (l *Lender) Send(t Target, b []byte) {
+	if !l.lend(t, b) {
+		t.OnEvent(NewData(append([]byte(nil), b...)))
+	}
+}
+
+// SendShared sends b, which is never modified (a constant), to t: lent, or
+// else passed on as it is.
+func (l *Lender) SendShared(t Target, b []byte) {
+	if !l.lend(t, b) {
+		t.OnEvent(NewData(b))
+	}
+}
+
+func (l *Lender) lend(t Target, b []byte) bool {
+	if l.busy || !Copies(t) {
+		return false
+	}
+	l.busy = true
+	l.d.Push(b)
+	t.OnEvent(&l.d)
+	l.d.Clear()
+	l.busy = false
+	return true
+}
+
 // TargetFunc adapts a function to a Target.
 type TargetFunc func(Event)
 

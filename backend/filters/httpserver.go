@@ -137,11 +137,11 @@ type httpServer struct {
 	pre     []byte    // first bytes held while they may be the preface
 	h2      *h2Server // the connection speaks HTTP/2
 
-	// Reuse on the hot path: the Data sent to a next target that copies
-	// it, and exchanges whose request and response are both over (put back
-	// at the end of the turn, when their sub-pipelines are reset too).
-	out       event.Data
-	outBusy   bool
+	// Reuse on the hot path: what is sent on, lent to a next target that
+	// copies it, and exchanges whose request and response are both over
+	// (put back at the end of the turn, when their sub-pipelines are reset
+	// too).
+	out       event.Lender
 	free      []*exchange
 	retired   []*exchange
 	recycling bool
@@ -154,26 +154,10 @@ func (s *httpServer) CopiesData() bool { return s.tunnel == nil }
 
 // emit sends b on. b is s.buf or another buffer the server reuses: a next
 // target that copies gets it as it is, any other a copy.
-func (s *httpServer) emit(b []byte) {
-	if !s.outBusy && event.Copies(s.next) {
-		s.outBusy = true
-		s.out.Push(b)
-		s.next.OnEvent(&s.out)
-		s.out.Clear()
-		s.outBusy = false
-		return
-	}
-	s.next.OnEvent(event.NewData(append([]byte(nil), b...)))
-}
+func (s *httpServer) emit(b []byte) { s.out.Send(s.next, b) }
 
 // emitShared sends bytes that are never modified (a constant response).
-func (s *httpServer) emitShared(b []byte) {
-	if !s.outBusy && event.Copies(s.next) {
-		s.emit(b)
-		return
-	}
-	s.next.OnEvent(event.NewData(b))
-}
+func (s *httpServer) emitShared(b []byte) { s.out.SendShared(s.next, b) }
 
 // newExchange returns a cleared exchange, reused when one is free.
 func (s *httpServer) newExchange() *exchange {

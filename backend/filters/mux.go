@@ -240,11 +240,9 @@ type muxSession struct {
 	idleArmed bool
 	idleFn    func()
 	buf       []byte
-	out       event.Data // sent to a connection that copies it
-	outBusy   bool
-	in        event.Data // a response's bytes, lent to a stream that copies them
-	inBusy    bool
-	interim   bool // the response being decoded is a 1xx interim one
+	out       event.Lender // requests, to the connection
+	in        event.Lender // a response's bytes, to the stream it answers
+	interim   bool         // the response being decoded is a 1xx interim one
 	h2        *h2Client
 }
 
@@ -259,15 +257,7 @@ func (s *muxSession) send(m *mux, head *http1.RequestHead, body *event.Data) {
 	head = hopByHopless(head)
 	s.buf = http1.AppendRequestHead(s.buf[:0], head, body.Size())
 	s.buf = body.AppendTo(s.buf)
-	if !s.outBusy && s.sub.CopiesData() {
-		s.outBusy = true
-		s.out.Push(s.buf)
-		s.sub.OnEvent(&s.out)
-		s.out.Clear()
-		s.outBusy = false
-		return
-	}
-	s.sub.OnEvent(event.NewData(append([]byte(nil), s.buf...)))
+	s.out.Send(s.sub, s.buf)
 }
 
 // CopiesData: responses are decoded into copies (event.Copier).
@@ -474,20 +464,9 @@ func (s *muxSession) OnData(b []byte) {
 	if m == nil {
 		return
 	}
-	// b is the decoder's view of the read buffer: lend it to a stream that
-	// copies what it is given (demuxHTTP's exchange does), copy it for any
-	// other.
-	if !s.inBusy && event.Copies(m.next) {
-		s.inBusy = true
-		s.in.Push(b)
-		m.next.OnEvent(&s.in)
-		s.in.Clear()
-		s.inBusy = false
-		return
-	}
-	c := make([]byte, len(b))
-	copy(c, b)
-	m.next.OnEvent(event.NewData(c))
+	// b is the decoder's view of the read buffer: lent to a stream that
+	// copies what it is given (demuxHTTP's exchange does).
+	s.in.Send(m.next, b)
 }
 
 func (s *muxSession) OnMessageEnd() {
