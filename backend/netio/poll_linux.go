@@ -74,8 +74,9 @@ type pollRun struct {
 	idleWaits    int // consecutive waits with no connections
 	stop         bool
 	err          error
-	file         *os.File // the epoll set, for Go's netpoller
+	file         *os.File // a duplicate of epfd registered with Go's netpoller, or nil
 	rc           syscall.RawConn
+	spare        int // a duplicate of epfd for the next register, or -1
 	pollFn       func(uintptr) bool
 	deadline     bool
 	slept        bool          // the last wait parked the goroutine
@@ -138,29 +139,48 @@ func newPollRun() (*pollRun, error) {
 	// netpoller on it like any other goroutine waits for a socket, and no
 	// thread of its own blocks in epoll_wait (see register).
 	syscall.SetNonblock(epfd, true)
-	r := &pollRun{epfd: epfd, wakefd: int(wakefd), timeout: -1, spinFor: spinFor}
+	spare, err := fcntlDup(epfd)
+	if err != nil {
+		syscall.Close(epfd)
+		syscall.Close(int(wakefd))
+		return nil, err
+	}
+	r := &pollRun{epfd: epfd, wakefd: int(wakefd), spare: spare, timeout: -1, spinFor: spinFor}
 	r.pollFn = r.poll
 	return r, nil
 }
 
-// register makes the epoll set known to Go's netpoller, through a
-// duplicate descriptor that unregister closes, so that wait can park on it.
+// register makes the epoll set known to Go's netpoller, through the
+// spare duplicate descriptor, so that wait can park on it; unregister
+// closes that descriptor.
 //
 // While it is registered, every event on any of the loop's sockets also
 // runs the netpoller's epoll callback (epoll sets nest), in the context of
 // whoever caused the event: a client's write or an upstream's pays for it.
 // So a loop that has gone awakeTurns turns without parking leaves the
 // netpoller, and a request under load costs the client one epoll callback,
-// as nginx's do. Registering again costs four system calls, paid when such
+// as nginx's do. Registering again costs a few system calls, paid when such
 // a loop parks: a few times per thousand requests under load, while a loop
 // that parks every turn or so stays registered.
+//
+// The duplicate is made before the registration it replaces is dropped
+// (unregister), so a process out of descriptors keeps its loop registered
+// instead of losing the way to park.
 func (r *pollRun) register() error {
-	fd, err := fcntlDup(r.epfd)
-	if err != nil {
-		return err
+	if r.spare < 0 {
+		fd, err := fcntlDup(r.epfd)
+		if err != nil {
+			return err
+		}
+		r.spare = fd
 	}
-	f := os.NewFile(uintptr(fd), "epoll")
+	f := os.NewFile(uintptr(r.spare), "epoll")
+	r.spare = -1
 	rc, err := f.SyscallConn()
+	if err == nil {
+		// A file the netpoller would not take cannot have a deadline.
+		err = f.SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		f.Close()
 		return err
@@ -169,17 +189,33 @@ func (r *pollRun) register() error {
 	return nil
 }
 
-// unregister undoes register; the epoll set stays open.
+// unregister undoes register, once it has a spare descriptor for the next
+// one; without one it leaves the loop registered. The epoll set stays open.
 func (r *pollRun) unregister() {
-	if r.file != nil {
-		r.file.Close()
-		r.file, r.rc = nil, nil
+	if r.file == nil {
+		return
 	}
+	if r.spare < 0 {
+		fd, err := fcntlDup(r.epfd)
+		if err != nil {
+			return
+		}
+		r.spare = fd
+	}
+	r.file.Close()
+	r.file, r.rc = nil, nil
 }
 
 // close releases the epoll set and the wake-up eventfd.
 func (r *pollRun) close() {
-	r.unregister()
+	if r.file != nil {
+		r.file.Close()
+		r.file, r.rc = nil, nil
+	}
+	if r.spare >= 0 {
+		syscall.Close(r.spare)
+		r.spare = -1
+	}
 	syscall.Close(r.epfd)
 	syscall.Close(r.wakefd)
 }
@@ -262,7 +298,12 @@ func (r *pollRun) next(spin bool) (parked bool) {
 // events (or the timeout passes), and collects them.
 func (r *pollRun) wait() {
 	if r.file == nil {
-		if r.err = r.register(); r.err != nil {
+		if err := r.register(); err != nil {
+			// Not registered (the netpoller refused the set): wait a
+			// moment without it rather than stop the loop.
+			time.Sleep(time.Millisecond)
+			r.n, r.err = epollPoll(r.epfd, r.events[:])
+			r.slept = true
 			return
 		}
 	}

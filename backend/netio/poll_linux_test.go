@@ -200,6 +200,66 @@ func TestBusyLoopLeavesNetpoller(t *testing.T) {
 	}
 }
 
+// A process out of descriptors: a loop that left the netpoller still parks
+// (its next registration's descriptor was made beforehand), and a
+// registered loop stays registered rather than give up its way to park.
+func TestLoopParksWithNoDescriptorsLeft(t *testing.T) {
+	if pollDisabled {
+		t.Skip("SLUICE_NETPOLL=go: no epoll loop")
+	}
+	r, wake, drain := wakeablePollRun(t)
+	r.timeout = 5000
+	parkedTurn := func(step string) {
+		t.Helper()
+		time.AfterFunc(20*time.Millisecond, wake)
+		if parked := r.next(false); !parked || r.n != 1 || r.err != nil {
+			t.Fatalf("%s: parked %v, n=%d, err %v", step, parked, r.n, r.err)
+		}
+		drain()
+	}
+	busyTurns := func() {
+		for range awakeTurns {
+			wake()
+			r.next(false)
+			drain()
+		}
+	}
+	parkedTurn("registered")
+	busyTurns()
+	if r.file != nil {
+		t.Fatal("a busy loop is still registered")
+	}
+
+	// No descriptor can be opened from here on: the limit is the lowest
+	// free descriptor number.
+	lowest, err := syscall.Dup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(lowest)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = uint64(lowest)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if fd, err := syscall.Dup(0); err == nil {
+		syscall.Close(fd)
+		t.Fatal("descriptors can still be opened")
+	}
+
+	parkedTurn("registering with the spare descriptor")
+	busyTurns()
+	if r.file == nil {
+		t.Fatal("a loop with no spare descriptor left the netpoller")
+	}
+	parkedTurn("still registered")
+}
+
 // Loops count their upstream connections, which decide whether they spin.
 func TestPollerCountsUpstreams(t *testing.T) {
 	if pollDisabled {
