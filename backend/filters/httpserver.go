@@ -199,7 +199,7 @@ func (s *httpServer) recycle() {
 		// exchange per connection and if it is small, so that idle
 		// connections hold little.
 		buf := x.bodyBuf[:0]
-		if cap(buf) > maxKeptBodyBuf || s.keptBodyBuf(x) {
+		if cap(buf) > maxKeptBodyBuf || s.keptBodyBuf() {
 			buf = nil
 		}
 		*x = exchange{bodyBuf: buf}
@@ -708,11 +708,10 @@ func (x *exchange) CopiesData() bool { return !(x.sent && x.raw) }
 // maxKeptBodyBuf bounds the body buffer an exchange keeps for reuse.
 const maxKeptBodyBuf = 4 << 10
 
-// keptBodyBuf reports whether a free exchange already keeps a body buffer
-// (retired exchanges are freed in order, so x's predecessors are there).
-func (s *httpServer) keptBodyBuf(x *exchange) bool {
+// keptBodyBuf reports whether a free exchange keeps a body buffer.
+func (s *httpServer) keptBodyBuf() bool {
 	for _, f := range s.free {
-		if f != x && f.bodyBuf != nil {
+		if f.bodyBuf != nil {
 			return true
 		}
 	}
