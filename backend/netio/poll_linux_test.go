@@ -111,6 +111,19 @@ func wakeablePollRun(t *testing.T) (r *pollRun, wake, drain func()) {
 	return r, wake, drain
 }
 
+// parkUntilWoken runs one turn of r (timeout set long) that must park and
+// be woken by an event 20 ms later.
+func parkUntilWoken(t *testing.T, r *pollRun, wake, drain func(), step string) {
+	t.Helper()
+	time.AfterFunc(20*time.Millisecond, wake)
+	start := time.Now()
+	parked := r.next(false)
+	drain()
+	if waited := time.Since(start); !parked || r.n != 1 || r.err != nil || waited > 4*time.Second {
+		t.Fatalf("%s: parked %v, n=%d, err %v, after %v", step, parked, r.n, r.err, waited)
+	}
+}
+
 // A loop that serves clients only polls for a while before it parks, but
 // only while that pays: after a short wait or a spin that found work. A
 // spin that finds nothing turns spinning off, and a long wait keeps it off.
@@ -172,13 +185,7 @@ func TestBusyLoopLeavesNetpoller(t *testing.T) {
 	r.timeout = 5000
 	parkedTurn := func(step string) {
 		t.Helper()
-		time.AfterFunc(20*time.Millisecond, wake)
-		start := time.Now()
-		parked := r.next(false)
-		drain()
-		if waited := time.Since(start); !parked || r.n != 1 || waited > 4*time.Second {
-			t.Fatalf("%s: parked %v, n=%d after %v", step, parked, r.n, waited)
-		}
+		parkUntilWoken(t, r, wake, drain, step)
 		if r.file == nil {
 			t.Fatalf("%s: a loop that parks is not registered with Go's netpoller", step)
 		}
@@ -211,11 +218,7 @@ func TestLoopParksWithNoDescriptorsLeft(t *testing.T) {
 	r.timeout = 5000
 	parkedTurn := func(step string) {
 		t.Helper()
-		time.AfterFunc(20*time.Millisecond, wake)
-		if parked := r.next(false); !parked || r.n != 1 || r.err != nil {
-			t.Fatalf("%s: parked %v, n=%d, err %v", step, parked, r.n, r.err)
-		}
-		drain()
+		parkUntilWoken(t, r, wake, drain, step)
 	}
 	busyTurns := func() {
 		for range awakeTurns {
