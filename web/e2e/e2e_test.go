@@ -344,14 +344,16 @@ func eval[T any](tb *tab, expr string) T {
 	return v
 }
 
-// click clicks the element a CSS selector names, once it is visible. The
-// views re-render as the console's state changes, so a node found may be
-// replaced before the click lands: then it looks again.
+// click clicks the element a CSS selector names, once it is visible and
+// enabled: a button rendered disabled a moment before the change that
+// enables it (typing makes Commit possible) ignores a click that lands
+// first. The views re-render as the console's state changes, so a node
+// found may be replaced before the click lands: then it looks again.
 func (tb *tab) click(sel string) {
 	tb.t.Helper()
 	var err error
 	for try := 0; try < 5; try++ {
-		if err = tb.run(15*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err == nil {
+		if err = tb.run(15*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible, chromedp.NodeEnabled)); err == nil {
 			return
 		}
 		if !strings.Contains(err.Error(), "Could not find node") && !strings.Contains(err.Error(), "not attached") &&
